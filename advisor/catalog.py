@@ -1,0 +1,167 @@
+"""The catalog: GPUs, hosted fine-tuning prices and every scalar default, each with its source and date.
+
+The shipped catalog is `advisor/data/catalog.toml`; `--catalog FILE` layers a user's TOML over it (only the entries
+that change), and a profile's `assumptions` override single defaults. The default keys are exactly the fields of
+`schema.Assumptions`, so a misspelt key fails by name wherever it appears.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from datetime import datetime
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from .errors import CatalogError, UnknownIdError, did_you_mean
+from .schema import Assumptions, Profile
+from .io import describe_validation_error
+
+CATALOG_PATH = Path(__file__).parent / "data" / "catalog.toml"
+
+# Defaults the catalog does not hold because they are derived: the GPU's own hourly price, and a from-scratch
+# model sized to its corpus (costs.pretrain_size).
+DERIVED_DEFAULTS = frozenset({"gpu_hourly_usd", "pretrain_params"})
+
+
+class _Entry(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False, frozen=True)
+    source: str = Field(min_length=1)
+    date: str = Field(pattern=r"^\d{4}-\d{2}(-\d{2})?$")
+
+
+class GPU(_Entry):
+    name: str
+    bf16_tflops: float = Field(gt=0, description="peak dense BF16 TFLOP/s")
+    bandwidth_tbs: float = Field(gt=0, description="memory bandwidth, TB/s")
+    memory_gb: float = Field(gt=0)
+    hourly_usd: float = Field(gt=0, description="on-demand USD per GPU-hour")
+
+
+class FineTuneAPI(_Entry):
+    training_usd_per_mtok: float = Field(ge=0)
+    input_usd_per_mtok: float = Field(ge=0)
+    cached_input_usd_per_mtok: float = Field(ge=0)
+    output_usd_per_mtok: float = Field(ge=0)
+
+
+class Default(_Entry):
+    model_config = ConfigDict(strict=False)
+    value: Any
+
+
+class Catalog(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    price_timestamp: datetime
+    gpus: dict[str, GPU] = Field(min_length=1)
+    fine_tune_api: dict[str, FineTuneAPI]
+    defaults: dict[str, Default]
+
+    @field_validator("defaults")
+    @classmethod
+    def _defaults_are_assumptions(cls, defaults: dict[str, Default]) -> dict[str, Default]:
+        known = Assumptions.model_fields
+        for key in defaults:
+            if key not in known:
+                raise ValueError(f"unknown default {key!r}{did_you_mean(key, known)}")
+        missing = sorted(set(known) - set(defaults) - DERIVED_DEFAULTS)
+        if missing:
+            raise ValueError(f"missing defaults: {', '.join(missing)}")
+        # Each value must be valid where a profile could put it.
+        Assumptions.model_validate({k: d.value for k, d in defaults.items()})
+        return defaults
+
+    @model_validator(mode="after")
+    def _ids_exist(self) -> Catalog:
+        gpu = self.defaults["gpu"].value
+        if gpu not in self.gpus:
+            raise ValueError(f"defaults.gpu {gpu!r} is not among the GPUs{did_you_mean(gpu, self.gpus)}")
+        ft = self.defaults["fine_tune_api_model"].value
+        if ft not in self.fine_tune_api:
+            raise ValueError(f"defaults.fine_tune_api_model {ft!r} has no fine_tune_api entry")
+        return self
+
+    def gpu(self, gpu_id: str) -> GPU:
+        try:
+            return self.gpus[gpu_id]
+        except KeyError:
+            raise UnknownIdError(
+                f"unknown GPU {gpu_id!r}{did_you_mean(gpu_id, self.gpus)}; known: {', '.join(self.gpus)}"
+            ) from None
+
+    def fine_tune_prices(self, model: str) -> FineTuneAPI:
+        try:
+            return self.fine_tune_api[model]
+        except KeyError:
+            raise UnknownIdError(
+                f"no hosted fine-tuning prices for {model!r}{did_you_mean(model, self.fine_tune_api)}; "
+                f"known: {', '.join(self.fine_tune_api)} (add one with --catalog)"
+            ) from None
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise CatalogError(f"{path}: no such catalog file") from None
+    except IsADirectoryError:
+        raise CatalogError(f"{path}: is a directory, not a catalog file") from None
+    except (OSError, UnicodeDecodeError) as e:
+        raise CatalogError(f"{path}: cannot read catalog: {e}") from None
+    except tomllib.TOMLDecodeError as e:
+        raise CatalogError(f"{path}: not valid TOML: {e}") from None
+
+
+def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for key, value in over.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+@lru_cache(maxsize=8)
+def _load(path: Path | None) -> Catalog:
+    data = _read_toml(CATALOG_PATH)
+    if path is not None:
+        data = _merge(data, _read_toml(path))
+    try:
+        return Catalog.model_validate(data)
+    except ValidationError as e:
+        raise CatalogError(f"{path or CATALOG_PATH}: {describe_validation_error(e)}") from None
+
+
+def load_catalog(path: str | Path | None = None) -> Catalog:
+    """The shipped catalog, with the TOML file at `path` (if any) layered over it. Cached: it never changes."""
+    return _load(Path(path).resolve() if path is not None else None)
+
+
+class Used(BaseModel):
+    """One number the decision relied on, with where it came from."""
+
+    model_config = ConfigDict(frozen=True)
+    name: str
+    value: Any
+    source: str
+    date: str
+
+
+def resolve(profile: Profile, catalog: Catalog) -> Assumptions:
+    """The effective assumptions: the catalog's defaults, overridden by the profile's `assumptions`."""
+    values = {k: d.value for k, d in catalog.defaults.items()}
+    values.update(profile.assumptions.model_dump(exclude_none=True))
+    resolved = Assumptions.model_validate(values)
+    catalog.gpu(resolved.gpu)  # fail early, naming the field's value
+    return resolved
+
+
+def provenance(name: str, profile: Profile, catalog: Catalog, value: Any) -> Used:
+    """Where the value of default `name` came from: the profile's override, or the catalog's source."""
+    if getattr(profile.assumptions, name) is not None:
+        return Used(name=name, value=value, source="profile assumptions (user override)", date="profile")
+    entry = catalog.defaults[name]
+    return Used(name=name, value=value, source=entry.source, date=entry.date)

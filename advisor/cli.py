@@ -1,0 +1,214 @@
+"""The command line: parse arguments, call the library, print. Data goes to stdout, messages to stderr.
+
+Exit codes: 0 success, 1 bad input or a failed check, 2 usage error, 130 interrupted. User errors are turned into
+one line in exactly one place, `_Group.invoke`.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from typer.core import TyperGroup
+
+from . import __version__
+from .errors import AdvisorError
+
+
+class _Group(TyperGroup):
+    def invoke(self, ctx: typer.Context):
+        try:
+            return super().invoke(ctx)
+        except AdvisorError as e:
+            typer.echo(f"advisor: error: {e}", err=True)
+            raise typer.Exit(e.exit_code) from None
+        except KeyboardInterrupt:
+            typer.echo("advisor: interrupted", err=True)
+            raise typer.Exit(130) from None
+        except BrokenPipeError:  # `advisor ... | head`: the reader left; not an error worth a traceback
+            sys.stderr.close()
+            raise typer.Exit(0) from None
+
+
+app = typer.Typer(cls=_Group, no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
+                  rich_markup_mode=None, help="Decide how to build an AI feature: prompt, RAG, fine-tune, continue "
+                  "pre-training or train, on an API, own GPUs or the device — with sourced costs.")
+estimate_app = typer.Typer(cls=_Group, no_args_is_help=True, help="Quick estimates: training, serving, API.")
+app.add_typer(estimate_app, name="estimate")
+
+
+class Format(str, Enum):
+    markdown = "markdown"
+    json = "json"
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"advisor {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                                help="Print the version and exit.")] = False) -> None:
+    """advisor: evidence-based AI build-vs-buy decisions."""
+
+
+ProfileArg = Annotated[str, typer.Argument(metavar="PROFILE", help="Profile JSON file, or - for stdin.")]
+FormatOpt = Annotated[Format, typer.Option("--format", "-f", help="Output format.")]
+OutOpt = Annotated[Optional[Path], typer.Option("--out", "-o", help="Write to this file (atomically) instead of "
+                                                "stdout.", dir_okay=False)]
+CatalogOpt = Annotated[Optional[Path], typer.Option("--catalog", help="TOML file layered over the shipped catalog.",
+                                                    dir_okay=False)]
+
+
+def _emit(text: str, out: Path | None) -> None:
+    from .io import write_atomic
+
+    if out is None:
+        sys.stdout.write(text if text.endswith("\n") else text + "\n")
+    else:
+        write_atomic(out, text if text.endswith("\n") else text + "\n")
+        typer.echo(f"advisor: wrote {out}", err=True)
+
+
+def _json(data) -> str:
+    return json.dumps(data, indent=2, ensure_ascii=False, allow_nan=False)
+
+
+def _catalog(path: Path | None):
+    from .catalog import load_catalog
+
+    return load_catalog(path)
+
+
+@app.command()
+def costs(profile: ProfileArg, format: FormatOpt = Format.markdown, out: OutOpt = None,
+          catalog: CatalogOpt = None) -> None:
+    """Price every candidate path of a profile: upfront, monthly, TCO, per request, latency, break-even."""
+    from .costs import CostModel
+    from .io import load_profile
+    from .report import render
+
+    p = load_profile(profile)
+    model = CostModel(p, _catalog(catalog))
+    priced = list(model.price_all().values())
+    if format is Format.json:
+        text = _json({"candidates": [x.model_dump(mode="json") for x in priced],
+                      "assumptions": [u.model_dump(mode="json") for u in model.assumptions_used()]})
+    else:
+        text = render("costs.md.j2", profile=p, priced=priced)
+    _emit(text, out)
+
+
+@app.command()
+def schema() -> None:
+    """Print the profile's JSON Schema (every field with its description, type and range)."""
+    from .schema import json_schema
+
+    _emit(_json(json_schema()), None)
+
+
+@app.command()
+def example(name: Annotated[Optional[str], typer.Argument(help="Example to print; omit to list them.")] = None
+            ) -> None:
+    """List the shipped example profiles, or print one."""
+    from .examples import get, listing
+
+    if name is None:
+        width = max(len(n) for n, _ in listing())
+        _emit("\n".join(f"{n:<{width}}  {desc}" for n, desc in listing()), None)
+    else:
+        _emit(get(name), None)
+
+
+@app.command("catalog")
+def catalog_cmd(format: FormatOpt = Format.markdown, catalog: CatalogOpt = None) -> None:
+    """List every GPU, price and default the cost model uses, with sources and dates."""
+    from .report import render
+
+    cat = _catalog(catalog)
+    if format is Format.json:
+        _emit(_json(cat.model_dump(mode="json")), None)
+    else:
+        _emit(render("catalog.md.j2", catalog=cat), None)
+
+
+# -- estimates ---------------------------------------------------------------------------------------------------
+
+GpuOpt = Annotated[str, typer.Option("--gpu", help="GPU id: h100, h200, a100-80gb, a100-40gb, l4, l40s, a10g, "
+                                     "b200, mi300x (or one from --catalog).")]
+HourlyOpt = Annotated[Optional[float], typer.Option("--gpu-hourly-usd", help="USD per GPU-hour (default: the "
+                                                    "catalog's on-demand price).")]
+
+
+def _estimate_out(result, format: Format, lines: list[str]) -> None:
+    _emit(_json(result.model_dump(mode="json")) if format is Format.json else "\n".join(lines), None)
+
+
+@estimate_app.command()
+def training(params: Annotated[float, typer.Option("--params", help="Model parameters, e.g. 7e9.")],
+             tokens: Annotated[float, typer.Option("--tokens", help="Training tokens, e.g. 2e12.")],
+             gpu: GpuOpt,
+             mfu: Annotated[Optional[float], typer.Option("--mfu", help="Model FLOPs utilization (default 0.4).")
+                            ] = None,
+             gpu_hourly_usd: HourlyOpt = None, format: FormatOpt = Format.markdown,
+             catalog: CatalogOpt = None) -> None:
+    """Training compute: FLOPs ≈ 6·N·D, GPU-hours and cost."""
+    from .costs import estimate_training
+    from .report import num, usd
+
+    r = estimate_training(params, tokens, gpu, mfu=mfu, gpu_hourly_usd=gpu_hourly_usd, catalog=_catalog(catalog))
+    _estimate_out(r, format, [f"FLOPs:     {r.flops:.3g} (6 × {num(params)} params × {num(tokens)} tokens)",
+                              f"GPU-hours: {r.gpu_hours:,.0f} on {gpu} at MFU {r.mfu:g}",
+                              f"Cost:      {usd(r.cost_usd)} at ${r.gpu_hourly_usd:g}/GPU-hour"])
+
+
+@estimate_app.command()
+def serving(params: Annotated[float, typer.Option("--params", help="Model parameters, e.g. 8e9.")],
+            gpu: GpuOpt,
+            precision: Annotated[str, typer.Option("--precision", help="bf16, fp16, fp8, int8 or int4.")] = "bf16",
+            input_tokens: Annotated[int, typer.Option("--input-tokens", help="Prompt tokens per request.")] = 1000,
+            output_tokens: Annotated[int, typer.Option("--output-tokens", help="Output tokens per request.")
+                                     ] = 200,
+            gpu_hourly_usd: HourlyOpt = None, format: FormatOpt = Format.markdown,
+            catalog: CatalogOpt = None) -> None:
+    """Self-hosted serving: GPUs per replica, output tokens/s, USD per million output tokens."""
+    from .costs import estimate_serving
+
+    r = estimate_serving(params, gpu, precision, input_tokens=input_tokens, output_tokens=output_tokens,  # type: ignore[arg-type]
+                         gpu_hourly_usd=gpu_hourly_usd, catalog=_catalog(catalog))
+    _estimate_out(r, format, [f"GPUs per replica:   {r.gpus_per_replica} × {gpu} ({precision})",
+                              f"Output tokens/s:    {r.output_tokens_per_s:,.0f} at {r.batch} sequences in flight",
+                              f"USD per M output:   ${r.usd_per_million_output_tokens:.3f} at "
+                              f"${r.gpu_hourly_usd:g}/GPU-hour"])
+
+
+@estimate_app.command()
+def api(model: Annotated[str, typer.Option("--model", help="Hosted model id known to genai-prices, e.g. gpt-4o.")],
+        input_tokens: Annotated[int, typer.Option("--input-tokens", help="Input tokens (cached included).")],
+        output_tokens: Annotated[int, typer.Option("--output-tokens", help="Output tokens.")],
+        cached_tokens: Annotated[int, typer.Option("--cached-tokens", help="Of the input, tokens read from the "
+                                                   "prompt cache.")] = 0,
+        format: FormatOpt = Format.markdown, catalog: CatalogOpt = None) -> None:
+    """Hosted API price of one usage, from genai-prices."""
+    from .costs import estimate_api
+    from .report import usd
+
+    r = estimate_api(model, input_tokens, output_tokens, cached_tokens, catalog=_catalog(catalog))
+    _estimate_out(r, format, [f"Cost: {usd(r.usd)} (${r.usd:.6g})", f"Prices: {r.prices}"])
+
+
+def main() -> None:
+    """Console-script entry point."""
+    try:
+        app()
+    except KeyboardInterrupt:  # raised outside a command (e.g. while importing)
+        sys.stderr.write("advisor: interrupted\n")
+        sys.exit(130)
+
+

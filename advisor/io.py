@@ -1,0 +1,151 @@
+"""Reading inputs and writing outputs safely: one clear message per bad input, atomic writes, untouched inputs."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from .errors import InputError, did_you_mean
+
+MAX_INPUT_BYTES = 16 * 1024 * 1024  # a profile is a few KB; refuse to slurp a runaway file
+
+
+def _loc(loc: tuple[Any, ...]) -> str:
+    return ".".join(str(p) for p in loc) or "(top level)"
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def describe_validation_error(err: ValidationError, known: type[BaseModel] | None = None) -> str:
+    """All of a pydantic error's problems on one line, each naming its field (with a suggestion for typos)."""
+    parts = []
+    for e in err.errors(include_url=False):
+        loc = _loc(e["loc"])
+        if e["type"] == "extra_forbidden":
+            name = str(e["loc"][-1])
+            siblings = _sibling_fields(known, e["loc"][:-1]) if known else []
+            parts.append(f"{loc}: unknown field{did_you_mean(name, siblings)}")
+        elif e["type"] == "json_invalid":
+            parts.append(f"not valid JSON: {e['ctx']['error'] if 'ctx' in e else e['msg']}")
+        elif e["type"] in ("missing",):
+            parts.append(f"{loc}: required field is missing")
+        else:
+            got = "" if e["type"].startswith("json") else f" (got {_short(e['input'])})"
+            parts.append(f"{loc}: {e['msg']}{got}")
+    more = f" (+{len(parts) - 5} more)" if len(parts) > 5 else ""
+    return "; ".join(parts[:5]) + more
+
+
+def _sibling_fields(model: type[BaseModel] | None, loc: tuple[Any, ...]) -> list[str]:
+    """The field names allowed at `loc` inside `model`, for did-you-mean suggestions."""
+    for part in loc:
+        if model is None or isinstance(part, int):
+            continue
+        info = model.model_fields.get(str(part))
+        if info is None:
+            return []
+        model = _submodel(info.annotation)
+    return list(model.model_fields) if model else []
+
+
+def _submodel(annotation: Any) -> type[BaseModel] | None:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in getattr(annotation, "__args__", ()):
+        if found := _submodel(arg):
+            return found
+    return None
+
+
+def read_text(source: str | Path, what: str = "input") -> tuple[str, str]:
+    """(text, name) of a file path or '-' for stdin; every way a file can be unreadable is one InputError."""
+    if str(source) == "-":
+        name = "<stdin>"
+        data = sys.stdin.buffer.read(MAX_INPUT_BYTES + 1)
+    else:
+        path = Path(source)
+        name = str(path)
+        try:
+            with path.open("rb") as fh:
+                data = fh.read(MAX_INPUT_BYTES + 1)
+        except FileNotFoundError:
+            raise InputError(f"{name}: no such {what} file") from None
+        except IsADirectoryError:
+            raise InputError(f"{name}: is a directory, not a {what} file") from None
+        except PermissionError:
+            raise InputError(f"{name}: permission denied") from None
+        except OSError as e:
+            raise InputError(f"{name}: cannot read: {e.strerror or e}") from None
+    if len(data) > MAX_INPUT_BYTES:
+        raise InputError(f"{name}: larger than {MAX_INPUT_BYTES // (1024 * 1024)} MiB; not a {what}")
+    if not data.strip():
+        raise InputError(f"{name}: empty {what}")
+    try:
+        return data.decode("utf-8-sig"), name
+    except UnicodeDecodeError as e:
+        raise InputError(f"{name}: not UTF-8 text (bad byte at offset {e.start})") from None
+
+
+def parse_model(model: type[BaseModel], text: str, name: str) -> Any:
+    """Validate JSON text against `model`; a failure is one InputError naming the file and the fields."""
+    try:
+        return model.model_validate_json(text)
+    except ValidationError as e:
+        raise InputError(f"{name}: {describe_validation_error(e, model)}") from None
+
+
+def validate_data(model: type[BaseModel], data: Any, name: str) -> Any:
+    """Validate already-parsed Python data (a dict from a notebook or a JSONL line) against `model`."""
+    if isinstance(data, model):
+        return data
+    try:
+        # Through JSON so that Python callers get exactly the checks a JSON file gets.
+        text = json.dumps(data, allow_nan=False)
+    except (TypeError, ValueError) as e:
+        raise InputError(f"{name}: not JSON-serialisable data: {e}") from None
+    return parse_model(model, text, name)
+
+
+def write_atomic(path: str | Path, text: str) -> None:
+    """Write via a temporary file in the same directory and rename: readers never see a half-written file."""
+    target = Path(path)
+    directory = target.parent if str(target.parent) else Path(".")
+    if target.is_dir():
+        raise InputError(f"{target}: is a directory; --out needs a file path")
+    try:
+        fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{target.name}.", suffix=".tmp")
+    except FileNotFoundError:
+        raise InputError(f"{target}: directory {directory} does not exist") from None
+    except OSError as e:
+        raise InputError(f"{target}: cannot write: {e.strerror or e}") from None
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, target)
+    except OSError as e:
+        Path(tmp).unlink(missing_ok=True)
+        raise InputError(f"{target}: cannot write: {e.strerror or e}") from None
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def load_profile(source: str | Path | dict | Any) -> Any:
+    """A validated `Profile` from a file path, '-' (stdin), a dict, or a Profile (returned as is)."""
+    from .schema import Profile
+
+    if isinstance(source, (str, Path)):
+        text, name = read_text(source, "profile")
+        return parse_model(Profile, text, name)
+    return validate_data(Profile, source, "profile")

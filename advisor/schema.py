@@ -1,0 +1,293 @@
+"""The project profile (DESIGN §4): the single source of truth for validation, `advisor schema` and the interview.
+
+Each field's `description` is the one-line question, and `json_schema_extra["help"]` the plain-words help with an
+example; the interview and the JSON Schema both read them from here rather than restating fields.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+
+SCHEMA_VERSION = 1
+
+UseCase = Literal[
+    "chat_assistant", "support_assistant", "knowledge_qa", "summarization", "extraction", "classification",
+    "generation", "code_assistant", "agent", "search_ranking", "other",
+]
+Modality = Literal["text", "image", "audio", "video", "multimodal", "sequence"]
+Stage = Literal["idea", "prototype", "launched", "scaling"]
+Freshness = Literal["static", "monthly", "weekly", "daily", "realtime"]
+Need = Literal["knowledge", "behavior", "both"]
+Residency = Literal["none", "region", "on_prem", "air_gapped"]
+Accuracy = Literal["normal", "high", "regulated"]
+Gap = Literal["unknown", "none", "some", "large"]
+Approach = Literal["prompt", "rag", "fine_tune"]
+LatencyMode = Literal["interactive", "batch"]
+Deployment = Literal["cloud", "edge", "on_device"]
+MLOps = Literal["none", "basic", "mature"]
+LockIn = Literal["ok", "avoid"]
+Precision = Literal["bf16", "fp16", "fp8", "int8", "int4"]
+
+
+def _whole_number(value: Any) -> Any:
+    """Accept 2e12 or 1000.0 for a count (JSON writers emit floats), but never 2.5 or a bool."""
+    if isinstance(value, float) and not isinstance(value, bool) and value.is_integer():
+        return int(value)
+    return value
+
+
+Count = Annotated[int, BeforeValidator(_whole_number)]
+
+
+def field(description: str, help: str, default: Any = ..., **kwargs: Any) -> Any:
+    """A described field: `description` is the question, `help` the plain-words explanation with an example."""
+    return Field(default, description=description, json_schema_extra={"help": help}, **kwargs)
+
+
+class Section(BaseModel):
+    # strict: "yes" is not a boolean and "5" is not a number; unknown fields are errors that name the field.
+    model_config = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False, frozen=True)
+
+
+class Project(Section):
+    """Project"""
+
+    name: str = field("Project name", "A short name used as the memo's title, e.g. 'Support copilot'.",
+                      min_length=1, max_length=200)
+    description: str | None = field(
+        "One-sentence description", "What the AI feature does for its users, in one sentence.", None,
+        max_length=2000)
+    use_case: UseCase = field(
+        "Main use case", "The closest match; 'agent' means the model plans and calls tools over several steps.")
+    modality: Modality = field(
+        "Main data modality", "What the model reads: text, images, audio, video, several (multimodal), or "
+        "sequences such as telemetry, events or DNA.", "text")
+    stage: Stage = field("Product stage", "idea: nothing built; prototype: a demo; launched: real users; "
+                         "scaling: growing fast with product-market fit.", "prototype")
+
+
+class Data(Section):
+    """Data assets"""
+
+    proprietary: bool = field(
+        "Do you have data competitors do not?", "Proprietary data is the usual moat that makes training pay: "
+        "e.g. years of labelled support tickets or unique sensor telemetry.")
+    labeled_examples: Count = field(
+        "Labeled input/output examples usable for fine-tuning",
+        "Pairs of a real input and the ideal output, e.g. 5,000 answered tickets. 0 if none.", ge=0)
+    unlabeled_tokens: Count = field(
+        "Unlabeled domain text (tokens) usable for continued pre-training",
+        "Raw text in your domain; roughly 750 words ≈ 1,000 tokens. Tens of billions make continued "
+        "pre-training worth considering.", 0, ge=0)
+    knowledge_base_tokens: Count = field(
+        "Size of the documents answers must draw on (tokens)",
+        "Manuals, policies, a help centre: 200 pages ≈ 100k tokens. 0 if answers need no documents.", 0, ge=0)
+    freshness: Freshness = field(
+        "How fast does that knowledge change?", "A static manual vs. prices that change daily: fine-tuned "
+        "models go stale when knowledge changes fast; retrieval stays current.")
+    need: Need = field(
+        "What does a general model lack?", "knowledge: facts it does not know (private or recent); behavior: "
+        "style, format or a task skill; both.")
+    residency: Residency = field(
+        "Where may the data go?", "none: anywhere; region: a hosted provider in the right region under "
+        "contract is fine; on_prem: data may not leave your own infrastructure; air_gapped: no network at all.")
+
+
+class Eval(Section):
+    approach: Approach = field("Approach measured", "prompt, rag or fine_tune.")
+    score: float = field("Measured score (0–1)", "Your eval's score for that approach, e.g. 0.82.", ge=0, le=1)
+
+
+class Quality(Section):
+    """Quality needs"""
+
+    accuracy: Accuracy = field(
+        "How accurate must it be?", "normal: occasional mistakes are tolerable; high: mistakes are costly; "
+        "regulated: an auditor or regulator checks the outputs.")
+    gap: Gap = field(
+        "How far does a prompted general model fall short?", "Try a top hosted model with a good prompt: none "
+        "(good enough), some, large, or unknown (not tried yet).")
+    language_supported: bool = field(
+        "Do general models handle your language and modality well?", "Major European and Asian languages: "
+        "yes. A low-resource language, or data unlike web text (telemetry, DNA): no.", True)
+    evals: list[Eval] = field(
+        "Measured eval results so far", "Scores of approaches you have measured on your own eval set.",
+        default_factory=list, max_length=50)
+    target_score: float | None = field(
+        "Eval score the product needs (0–1)", "The score at which the product is good enough, e.g. 0.9.",
+        None, ge=0, le=1)
+
+
+class Latency(Section):
+    """Latency and deployment"""
+
+    p95_ms: Count = field(
+        "95th-percentile response time the product needs (ms)", "A chat product: ~3,000 ms for a full answer; "
+        "a demo tolerates 6,000; an overnight batch job: 3,600,000.", gt=0)
+    mode: LatencyMode = field(
+        "Interactive or batch?", "interactive: a person waits for the answer; batch: jobs run in the background.",
+        "interactive")
+    deployment: Deployment = field(
+        "Where must inference run?", "cloud, edge (a box on site) or on_device (phone, laptop).", "cloud")
+    offline: bool = field("Must it work with no network?", "True for a phone feature used on a plane.", False)
+
+
+class Usage(Section):
+    """Usage forecast"""
+
+    requests_per_day: float = field(
+        "User requests per day today", "A support chatbot handles ~2,000 conversations/day; a moderation "
+        "pipeline millions of items.", ge=0)
+    input_tokens: Count = field(
+        "Input tokens per model call", "Prompt + instructions + user text; 1 page ≈ 500 tokens.", ge=1)
+    output_tokens: Count = field(
+        "Output tokens per model call", "A short answer ≈ 150 tokens; a label ≈ 5; a summary ≈ 300.", ge=1)
+    calls_per_request: float = field(
+        "Model calls per user request", "1 for a plain chatbot; agents make 10–100 calls per task.", 1, ge=1)
+    monthly_growth: float = field(
+        "Monthly usage growth", "0.1 means +10 % a month; 0 for flat; negative for shrinking.", 0, ge=-0.5, le=5)
+    peak_to_average: float = field(
+        "Peak-to-average load ratio", "Traffic at the busiest hour divided by the daily average; ~3 for "
+        "office-hours products.", 3, ge=1)
+
+
+class Team(Section):
+    """Team"""
+
+    ml_engineers: Count = field(
+        "ML engineers on the team", "People who can train, evaluate and serve models.", ge=0)
+    mlops: MLOps = field(
+        "MLOps maturity", "none: no GPU or model-serving experience; basic: has deployed a model; mature: runs "
+        "GPU fleets with on-call.", "basic")
+
+
+class Budget(Section):
+    """Budget"""
+
+    monthly_usd: float = field("Monthly budget for this feature (USD)", "Running cost you can sustain.", ge=0)
+    upfront_usd: float = field("One-time budget (USD)", "For training runs and the initial build.", ge=0)
+    revenue_per_request_usd: float | None = field(
+        "Revenue per user request (USD)", "For unit economics, e.g. a $20/month seat used 400 times ≈ $0.05.",
+        None, ge=0)
+
+
+class Preferences(Section):
+    """Preferences"""
+
+    horizon_months: Count = field(
+        "Planning horizon (months)", "How far ahead to compare total cost; 24 is typical.", 24, ge=1, le=120)
+    time_to_market_weeks: Count | None = field(
+        "Weeks until it must ship", "Leave empty if there is no deadline.", None, ge=1)
+    vendor_lock_in: LockIn = field(
+        "Vendor lock-in", "ok, or avoid (prefer open weights you control).", "ok")
+    model_is_product: bool = field(
+        "Is model quality itself your differentiator?", "True for a company whose product is the model.", False)
+
+
+class Assumptions(Section):
+    """Overrides of cost-model defaults (DESIGN §6). Leave a field out to use the catalog's sourced default."""
+
+    api_model: str | None = field("Hosted API model (normal accuracy)", "A genai-prices model id, e.g. "
+                                  "'gpt-4.1-mini'.", None)
+    api_model_high_accuracy: str | None = field(
+        "Hosted API model (high or regulated accuracy)", "A genai-prices model id, e.g. 'gpt-4.1'.", None)
+    fine_tune_api_model: str | None = field(
+        "Hosted fine-tunable model", "A model with hosted fine-tuning prices in the catalog.", None)
+    gpu: str | None = field("GPU for self-hosting and training", "One of the catalog's GPU ids, e.g. 'h100'.",
+                            None)
+    gpu_hourly_usd: float | None = field("GPU price (USD per GPU-hour)", "Your negotiated rate.", None, gt=0)
+    precision: Precision | None = field("Serving precision", "bf16, fp16, fp8, int8 or int4.", None)
+    open_model_params: float | None = field(
+        "Open model size for prompting a self-hosted model (parameters, normal accuracy)", "e.g. 8e9.", None,
+        gt=0, le=2e12)
+    open_model_params_high_accuracy: float | None = field(
+        "Open model size for high or regulated accuracy (parameters)", "e.g. 70e9.", None, gt=0, le=2e12)
+    fine_tuned_model_params: float | None = field(
+        "Size of the open model you would fine-tune or continue pre-training (parameters)", "e.g. 8e9.", None,
+        gt=0, le=2e12)
+    pretrain_params: float | None = field(
+        "Size of a model trained from scratch (parameters)", "Empty: Chinchilla-sized to your corpus.", None,
+        gt=0, le=2e12)
+    on_device_model_params: float | None = field("On-device model size (parameters)", "e.g. 3e9.", None,
+                                                 gt=0, le=1e12)
+    on_device_precision: Precision | None = field("On-device precision", "Usually int4.", None)
+    on_device_max_weight_gb: float | None = field("Largest model weights a device can hold (GB)", "", None, gt=0)
+    on_device_tokens_per_s: float | None = field("On-device generation speed (tokens/s)", "", None, gt=0)
+    on_device_prefill_ms_per_token: float | None = field("On-device prompt processing (ms/token)", "", None,
+                                                         gt=0)
+    mfu: float | None = field("Model FLOPs utilization for training", "0.35–0.55 for large well-run jobs.",
+                              None, gt=0, le=1)
+    serving_efficiency: float | None = field(
+        "Fraction of the roofline throughput real serving reaches", "", None, gt=0, le=1)
+    serving_concurrency: Count | None = field("Sequences in flight per self-hosted replica", "", None, ge=1,
+                                              le=4096)
+    gpu_memory_utilization: float | None = field("Fraction of GPU memory the server may use", "", None, gt=0,
+                                                 le=1)
+    min_replicas: Count | None = field("Minimum self-hosted replicas for availability", "", None, ge=1, le=64)
+    hours_per_month: float | None = field("Billed hours per month", "", None, gt=0, le=744)
+    engineer_monthly_usd: float | None = field("Loaded monthly cost of one engineer (USD)", "", None, ge=0)
+    fine_tune_epochs: float | None = field("Fine-tuning epochs", "", None, gt=0, le=100)
+    rag_context_tokens: Count | None = field("Retrieved tokens added to each call by RAG", "", None, ge=0)
+    rag_chunk_tokens: Count | None = field("Tokens per retrieved chunk", "", None, ge=1)
+    rag_latency_ms: float | None = field("Retrieval latency added to each call (ms)", "", None, ge=0)
+    cached_prompt_max_tokens: Count | None = field(
+        "Largest knowledge base that can sit whole in a cached prompt (tokens)", "", None, ge=0)
+    embedding_usd_per_mtok: float | None = field("Embedding price (USD per million tokens)", "", None, ge=0)
+    embedding_dimensions: Count | None = field("Embedding vector dimensions", "", None, ge=1)
+    vector_store_base_monthly_usd: float | None = field("Vector store minimum monthly fee (USD)", "", None, ge=0)
+    vector_store_usd_per_gb_month: float | None = field("Vector store storage (USD per GB-month)", "", None,
+                                                        ge=0)
+    vector_store_usd_per_million_queries: float | None = field(
+        "Vector store queries (USD per million)", "", None, ge=0)
+    api_ttft_ms: float | None = field("Hosted API time to first token (ms)", "", None, ge=0)
+    api_output_tokens_per_s: float | None = field("Hosted API generation speed (tokens/s)", "", None, gt=0)
+    refresh_per_month_monthly: float | None = field("Refreshes per month for monthly-changing data", "", None,
+                                                    ge=0)
+    refresh_per_month_weekly: float | None = field("Refreshes per month for weekly-changing data", "", None, ge=0)
+    refresh_per_month_daily: float | None = field("Refreshes per month for daily or real-time data", "", None,
+                                                  ge=0)
+    refresh_per_month_static: float | None = field(
+        "Refreshes per month for static data (base-model upgrades)", "", None, ge=0)
+    fte_prompt: float | None = field("Ongoing engineers for a prompted feature (FTE)", "", None, ge=0)
+    fte_rag: float | None = field("Extra ongoing engineers for a RAG pipeline (FTE)", "", None, ge=0)
+    fte_fine_tune: float | None = field("Extra ongoing engineers for fine-tuning (FTE)", "", None, ge=0)
+    fte_continued_pretrain: float | None = field("Extra ongoing engineers for continued pre-training (FTE)", "",
+                                                 None, ge=0)
+    fte_pretrain: float | None = field("Extra ongoing engineers for a model trained from scratch (FTE)", "",
+                                       None, ge=0)
+    fte_self_host: float | None = field("Extra ongoing engineers to run own GPUs (FTE)", "", None, ge=0)
+    fte_on_device: float | None = field("Extra ongoing engineers for on-device delivery (FTE)", "", None, ge=0)
+    setup_months_prompt: float | None = field("Engineer-months to build a prompted feature", "", None, ge=0)
+    setup_months_rag: float | None = field("Extra engineer-months to build RAG", "", None, ge=0)
+    setup_months_fine_tune: float | None = field("Extra engineer-months to fine-tune", "", None, ge=0)
+    setup_months_continued_pretrain: float | None = field("Extra engineer-months for continued pre-training", "",
+                                                          None, ge=0)
+    setup_months_pretrain: float | None = field("Extra engineer-months to train from scratch", "", None, ge=0)
+    setup_months_self_host: float | None = field("Extra engineer-months to stand up self-hosting", "", None,
+                                                 ge=0)
+    setup_months_on_device: float | None = field("Extra engineer-months for on-device delivery", "", None, ge=0)
+
+
+class Profile(Section):
+    """A project profile: everything `advisor` needs to price and score the candidate paths."""
+
+    model_config = ConfigDict(title="advisor project profile", json_schema_extra={
+        "$schema": "https://json-schema.org/draft/2020-12/schema"})
+
+    schema_version: Literal[1] = field("Profile format version", "Always 1.")
+    project: Project
+    data: Data
+    quality: Quality
+    latency: Latency
+    usage: Usage
+    team: Team
+    budget: Budget
+    preferences: Preferences = Field(default_factory=Preferences)
+    assumptions: Assumptions = Field(default_factory=Assumptions)
+
+
+def json_schema() -> dict[str, Any]:
+    """The profile's JSON Schema, as `advisor schema` prints it."""
+    return Profile.model_json_schema()
