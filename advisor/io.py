@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 import tempfile
@@ -108,11 +107,9 @@ def validate_data(model: type[BaseModel], data: Any, name: str) -> Any:
     if isinstance(data, model):
         return data
     try:
-        # Through JSON so that Python callers get exactly the checks a JSON file gets.
-        text = json.dumps(data, allow_nan=False)
-    except (TypeError, ValueError) as e:
-        raise InputError(f"{name}: not JSON-serialisable data: {e}") from None
-    return parse_model(model, text, name)
+        return model.model_validate(data)
+    except ValidationError as e:
+        raise InputError(f"{name}: {describe_validation_error(e, model)}") from None
 
 
 def write_atomic(path: str | Path, text: str) -> None:

@@ -1,0 +1,29 @@
+import json
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, settings
+
+from advisor.io import load_profile
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = sorted((ROOT / "examples").glob("*.json"))
+
+# CI runs derandomized with a fixed budget; `HYPOTHESIS_PROFILE=long pytest` explores more locally.
+settings.register_profile("ci", derandomize=True, max_examples=60, deadline=None,
+                          suppress_health_check=[HealthCheck.too_slow])
+settings.register_profile("long", max_examples=2000, deadline=None)
+settings.load_profile("ci")
+
+
+def example_data(name: str) -> dict:
+    return json.loads((ROOT / "examples" / f"{name}.json").read_text())
+
+
+@pytest.fixture
+def chatbot() -> dict:
+    return example_data("customer-chatbot")
+
+
+def profile_of(data: dict):
+    return load_profile(data)
