@@ -1,0 +1,192 @@
+"""The decision: price every candidate, apply the rules (vetoes, then points), add the cost term, rank.
+
+Score = the points of every rule that fired + cost_weight × −log2(TCO ÷ cheapest eligible TCO): a candidate twice as
+expensive as the cheapest eligible one loses `cost_weight` points (10 by default, set in `rules/ruleset.toml`).
+Ranking: eligible candidates by score, then lower TCO, then id; vetoed candidates after them.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from pydantic import BaseModel
+
+from . import __version__
+from .candidates import parse
+from .catalog import Catalog, Used
+from .costs import Cost, CostModel, Facts, Priced
+from .io import load_profile
+from .rules import Rule, RuleSet, load_rules
+from .schema import Profile
+
+
+class Veto(BaseModel):
+    rule: str
+    why: str
+
+
+class Reason(BaseModel):
+    rule: str
+    points: float
+    why: str
+    source: str
+
+
+class Ranked(BaseModel):
+    id: str
+    adaptation: str
+    retrieval: str
+    serving: str
+    label: str
+    eligible: bool
+    vetoes: list[Veto]
+    score: float
+    reasons: list[Reason]
+    cost_points: float
+    cost: Cost
+    facts: Facts
+
+
+class Recommendation(BaseModel):
+    id: str
+    adaptation: str
+    retrieval: str
+    serving: str
+    label: str
+    score: float
+    confidence: str
+    margin: float | None
+    summary: str
+
+
+class RulesetInfo(BaseModel):
+    version: str
+    digest: str
+
+
+class Decision(BaseModel):
+    schema_version: int = 1
+    project: str
+    recommendation: Recommendation
+    ranking: list[Ranked]
+    assumptions: list[Used]
+    ruleset: RulesetInfo
+    advisor_version: str
+    warnings: list[str]
+
+
+def profile_context(profile: Profile) -> dict[str, Any]:
+    """The flat `section.field` view of a profile that clauses read, plus derived eval facts."""
+    ctx: dict[str, Any] = {}
+    for section in ("project", "data", "quality", "latency", "usage", "team", "budget", "preferences", "assumptions"):
+        for name, value in getattr(profile, section):
+            ctx[f"{section}.{name}"] = value
+    best: dict[str, float] = {}
+    for e in profile.quality.evals:
+        best[e.approach] = max(best.get(e.approach, 0.0), e.score)
+    baseline = max([best[k] for k in ("prompt", "rag") if k in best], default=None)
+    ctx.update({"evals.prompt": best.get("prompt"), "evals.rag": best.get("rag"),
+                "evals.fine_tune": best.get("fine_tune"), "evals.baseline": baseline,
+                "evals.has_baseline": baseline is not None})
+    return ctx
+
+
+def candidate_context(base: dict[str, Any], p: Priced) -> dict[str, Any]:
+    ctx = dict(base)
+    ctx.update({f"candidate.{k}": v for k, v in p.facts})
+    ctx.update({f"cost.{k}": v for k, v in p.cost if k != "monthly_usd"})
+    ctx.update({"candidate.adaptation": p.adaptation, "candidate.rag": p.retrieval == "rag",
+                "candidate.serving": p.serving, "candidate.breaks_even": p.facts.break_even_month is not None})
+    return ctx
+
+
+def _applicable(rules: RuleSet, p: Priced) -> list[Rule]:
+    return [r for r in rules.rules if r.applies_to(p.adaptation, p.retrieval == "rag", p.serving)]
+
+
+def _confidence(margin: float | None) -> str:
+    if margin is None or margin >= 15:
+        return "high"
+    return "medium" if margin >= 5 else "low"
+
+
+def decide(profile: Profile | dict | str, *, catalog: Catalog | None = None, rules: RuleSet | None = None) -> Decision:
+    """Price, score and rank every candidate path for `profile` (a Profile, a dict, or a JSON file path)."""
+    profile = load_profile(profile)
+    rules = rules or load_rules()
+    model = CostModel(profile, catalog)
+    priced = model.price_all()
+    base = profile_context(profile)
+
+    evaluated = []
+    for p in priced.values():
+        ctx = candidate_context(base, p)
+        fired = [r for r in _applicable(rules, p) if r.fires(ctx)]
+        vetoes = [Veto(rule=r.id, why=r.spec.why) for r in fired if r.spec.veto]
+        reasons = [Reason(rule=r.id, points=r.spec.points, why=r.spec.why, source=r.spec.source)
+                   for r in fired if not r.spec.veto]
+        reasons.sort(key=lambda x: (-abs(x.points), x.rule))
+        evaluated.append((p, vetoes, reasons))
+
+    eligible_tco = [p.cost.tco_usd for p, vetoes, _ in evaluated if not vetoes and p.cost.tco_usd > 0]
+    cheapest = min(eligible_tco, default=None)
+    ranked = []
+    for p, vetoes, reasons in evaluated:
+        cost_points = 0.0
+        if cheapest and p.cost.tco_usd > 0:
+            cost_points = -rules.cost_weight * math.log2(p.cost.tco_usd / cheapest)
+        score = sum(r.points for r in reasons) + cost_points
+        ranked.append(Ranked(id=p.id, adaptation=p.adaptation, retrieval=p.retrieval, serving=p.serving,
+                             label=parse(p.id).label, eligible=not vetoes, vetoes=vetoes, score=round(score, 6),
+                             reasons=reasons, cost_points=round(cost_points, 6), cost=p.cost, facts=p.facts))
+    ranked.sort(key=lambda r: (not r.eligible, -r.score, r.cost.tco_usd, r.id))
+
+    warnings = []
+    top = ranked[0]
+    if not top.eligible:
+        warnings.append("every candidate is vetoed; the least-bad one is shown — revisit the constraints")
+    runner = next((r for r in ranked[1:] if r.eligible), None)
+    margin = round(top.score - runner.score, 6) if runner and top.eligible else None
+    return Decision(project=profile.project.name,
+                    recommendation=Recommendation(id=top.id, adaptation=top.adaptation, retrieval=top.retrieval,
+                                                  serving=top.serving, label=top.label, score=top.score,
+                                                  confidence=_confidence(margin), margin=margin,
+                                                  summary=_summary(top, profile)),
+                    ranking=ranked, assumptions=model.assumptions_used(),
+                    ruleset=RulesetInfo(version=rules.version, digest=rules.digest),
+                    advisor_version=__version__, warnings=warnings)
+
+
+def _summary(top: Ranked, profile: Profile) -> str:
+    from .report import usd
+
+    months = profile.preferences.horizon_months
+    reason = f" Main reason: {top.reasons[0].why}" if top.reasons and top.reasons[0].points > 0 else ""
+    per_request = (f", {usd(top.cost.cost_per_request_usd)} per request"
+                   if top.cost.cost_per_request_usd is not None else "")
+    return (f"{top.label}: {usd(top.cost.tco_usd)} over {months} months ({usd(top.cost.monthly_usd_first)}/month "
+            f"at first{per_request}).{reason}")
+
+
+def explain(profile: Profile | dict | str, candidate: str | None = None, *, catalog: Catalog | None = None,
+            rules: RuleSet | None = None) -> list[dict[str, Any]]:
+    """For each candidate (or one), every applicable rule — fired or not — with each clause's values and result."""
+    profile = load_profile(profile)
+    rules = rules or load_rules()
+    priced = CostModel(profile, catalog).price_all()
+    if candidate is not None:
+        priced = {parse(candidate).id: priced[parse(candidate).id]}
+    base = profile_context(profile)
+    out = []
+    for p in priced.values():
+        ctx = candidate_context(base, p)
+        trace = []
+        for r in _applicable(rules, p):
+            clauses = [{"group": group, "clause": c.text, "result": c(ctx),
+                        "values": {path: ctx[path] for path in c.paths}} for group, c in r.clauses()]
+            fired = r.fires(ctx)
+            trace.append({"rule": r.id, "title": r.spec.title, "fired": fired,
+                          "effect": "veto" if r.spec.veto else r.spec.points, "clauses": clauses})
+        out.append({"id": p.id, "rules": trace})
+    return out

@@ -1,0 +1,426 @@
+"""Declarative rules (DESIGN §7): TOML data, never code.
+
+A clause such as ``"data.labeled_examples >= 1000"`` is parsed with Python's `ast` against a whitelist
+(comparisons, and/or/not, + - * /, numbers, strings, booleans, lists of literals for `in`, and field paths), type-
+checked against the known fields when the file is loaded, and compiled once into closures. Nothing is ever `eval`ed.
+A comparison with a missing value (an optional field left empty) is false.
+"""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+import operator
+import tomllib
+import types
+import typing
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from .candidates import ADAPTATIONS, SERVINGS
+from .errors import RuleError, did_you_mean
+from .io import describe_validation_error
+from .resources import shipped
+
+MAX_CLAUSE_CHARS = 400
+MAX_CLAUSE_NODES = 60
+
+
+# -- the fields a clause may read -----------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Kind:
+    name: str  # "number", "bool", "str"
+    values: tuple[str, ...] = ()  # allowed strings of an enum
+
+
+NUMBER, BOOL, STR = Kind("number"), Kind("bool"), Kind("str")
+
+
+def _kind(annotation: Any) -> Kind | None:
+    origin = typing.get_origin(annotation)
+    if origin is typing.Annotated:
+        return _kind(typing.get_args(annotation)[0])
+    if origin is Literal:
+        return Kind("str", tuple(str(v) for v in typing.get_args(annotation)))
+    if origin in (typing.Union, types.UnionType):
+        kinds = [k for a in typing.get_args(annotation) if a is not type(None) and (k := _kind(a))]
+        return kinds[0] if len(kinds) == 1 else None
+    if annotation is bool:
+        return BOOL
+    if annotation in (int, float):
+        return NUMBER
+    if annotation is str:
+        return STR
+    return None
+
+
+def _fields_of(model: type[BaseModel], prefix: str, skip: frozenset[str] = frozenset()) -> dict[str, Kind]:
+    out = {}
+    for name, info in model.model_fields.items():
+        if name in skip:
+            continue
+        if (k := _kind(info.annotation)) is not None:
+            out[f"{prefix}{name}"] = k
+    return out
+
+
+# Facts derived from the profile for rules (see engine.context).
+DERIVED: dict[str, Kind] = {
+    "evals.prompt": NUMBER, "evals.rag": NUMBER, "evals.fine_tune": NUMBER,
+    "evals.baseline": NUMBER, "evals.has_baseline": BOOL,
+    "candidate.adaptation": Kind("str", ADAPTATIONS), "candidate.rag": BOOL,
+    "candidate.serving": Kind("str", SERVINGS), "candidate.breaks_even": BOOL,
+}
+
+
+@cache
+def known_fields() -> dict[str, Kind]:
+    """Every path a clause may read: profile fields, derived facts, and each candidate's costs and facts."""
+    from .costs import Cost, Facts
+    from .schema import Profile
+
+    out: dict[str, Kind] = {}
+    for section, info in Profile.model_fields.items():
+        if section == "schema_version":
+            continue
+        sub = info.annotation
+        out.update(_fields_of(sub, f"{section}."))
+    out.update(DERIVED)
+    out.update(_fields_of(Facts, "candidate."))
+    out.update(_fields_of(Cost, "cost.", skip=frozenset({"monthly_usd"})))
+    return out
+
+
+# -- compiling clauses ----------------------------------------------------------------------------------------------
+
+Ctx = dict[str, Any]
+Fn = Callable[[Ctx], Any]
+
+_ARITH = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: operator.truediv}
+_CMP = {ast.Eq: operator.eq, ast.NotEq: operator.ne, ast.Lt: operator.lt, ast.LtE: operator.le,
+        ast.Gt: operator.gt, ast.GtE: operator.ge}
+
+
+class _ClauseError(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class Clause:
+    text: str
+    fn: Fn
+    paths: tuple[str, ...]
+
+    def __call__(self, ctx: Ctx) -> bool:
+        return bool(self.fn(ctx))
+
+
+def _path(node: ast.AST) -> str | None:
+    parts = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if isinstance(node, ast.Name):
+        parts.append(node.id)
+        return ".".join(reversed(parts))
+    return None
+
+
+class _Compiler:
+    def __init__(self, fields: dict[str, Kind]):
+        self.fields = fields
+        self.paths: list[str] = []
+
+    def compile(self, node: ast.AST) -> tuple[Fn, Kind]:
+        if isinstance(node, ast.Constant):
+            value = node.value
+            if isinstance(value, bool):
+                return (lambda ctx: value), BOOL
+            if isinstance(value, (int, float)):
+                return (lambda ctx: value), NUMBER
+            if isinstance(value, str):
+                return (lambda ctx: value), STR
+            raise _ClauseError(f"literal {value!r} is not allowed")
+        if isinstance(node, (ast.Name, ast.Attribute)):
+            path = _path(node)
+            if path in ("true", "false"):
+                raise _ClauseError(f"write {path.capitalize()}, not {path}")
+            if path is None or path not in self.fields:
+                raise _ClauseError(f"unknown field {path or ast.unparse(node)!r}"
+                                   f"{did_you_mean(path or '', self.fields)}")
+            self.paths.append(path)
+            return (lambda ctx: ctx[path]), self.fields[path]
+        if isinstance(node, ast.BoolOp):
+            parts = [self._typed(v, BOOL, "and/or") for v in node.values]
+            if isinstance(node.op, ast.And):
+                return (lambda ctx: all(p(ctx) for p in parts)), BOOL
+            return (lambda ctx: any(p(ctx) for p in parts)), BOOL
+        if isinstance(node, ast.UnaryOp):
+            if isinstance(node.op, ast.Not):
+                inner = self._typed(node.operand, BOOL, "not")
+                return (lambda ctx: not inner(ctx)), BOOL
+            if isinstance(node.op, (ast.USub, ast.UAdd)):
+                inner = self._typed(node.operand, NUMBER, "unary minus")
+                sign = -1 if isinstance(node.op, ast.USub) else 1
+                return (lambda ctx: None if (v := inner(ctx)) is None else sign * v), NUMBER
+        if isinstance(node, ast.BinOp) and type(node.op) in _ARITH:
+            op = _ARITH[type(node.op)]
+            left = self._typed(node.left, NUMBER, "arithmetic")
+            right = self._typed(node.right, NUMBER, "arithmetic")
+
+            def arith(ctx: Ctx) -> Any:
+                a, b = left(ctx), right(ctx)
+                if a is None or b is None or (op is operator.truediv and b == 0):
+                    return None
+                return op(a, b)
+            return arith, NUMBER
+        if isinstance(node, ast.Compare):
+            return self._compare(node)
+        raise _ClauseError(f"{type(node).__name__} is not allowed (only comparisons, and/or/not, + - * /, "
+                           f"literals and field paths)")
+
+    def _typed(self, node: ast.AST, kind: Kind, where: str) -> Fn:
+        fn, k = self.compile(node)
+        if k.name != kind.name:
+            raise _ClauseError(f"{where} needs a {kind.name}, but {ast.unparse(node)!r} is a {k.name}")
+        return fn
+
+    def _compare(self, node: ast.Compare) -> tuple[Fn, Kind]:
+        checks: list[tuple[Callable[[Any, Any], bool], Fn, Fn]] = []
+        left_node = node.left
+        left, lkind = self.compile(left_node)
+        for op, right_node in zip(node.ops, node.comparators):
+            if isinstance(op, (ast.In, ast.NotIn)):
+                if not isinstance(right_node, (ast.List, ast.Tuple)):
+                    raise _ClauseError("`in` needs a list of literals, e.g. ['on_prem', 'air_gapped']")
+                items = []
+                for elt in right_node.elts:
+                    fn, k = self.compile(elt)
+                    if not isinstance(elt, ast.Constant):
+                        raise _ClauseError("`in` lists hold literals only")
+                    self._check_pair(lkind, left_node, k, elt)
+                    items.append(fn({}))
+                members = frozenset(items)
+                negate = isinstance(op, ast.NotIn)
+                right: Fn = lambda ctx, m=members: m  # noqa: E731
+                cmp = (lambda a, m, n=negate: (a not in m) if n else (a in m))
+            elif type(op) in _CMP:
+                right, rkind = self.compile(right_node)
+                if lkind.name != rkind.name:
+                    raise _ClauseError(f"cannot compare {ast.unparse(left_node)!r} ({lkind.name}) with "
+                                       f"{ast.unparse(right_node)!r} ({rkind.name})")
+                if lkind.name != "number" and not isinstance(op, (ast.Eq, ast.NotEq)):
+                    raise _ClauseError(f"{ast.unparse(node)!r}: only numbers can be ordered")
+                self._check_pair(lkind, left_node, rkind, right_node)
+                cmp = _CMP[type(op)]
+            else:
+                raise _ClauseError(f"operator {type(op).__name__} is not allowed")
+            checks.append((cmp, left, right))
+            left, lkind, left_node = right, (lkind if isinstance(op, (ast.In, ast.NotIn)) else rkind), right_node
+
+        def compare(ctx: Ctx) -> bool:
+            for cmp, lf, rf in checks:
+                a, b = lf(ctx), rf(ctx)
+                if a is None or b is None or not cmp(a, b):
+                    return False
+            return True
+        return compare, BOOL
+
+    @staticmethod
+    def _check_pair(a: Kind, a_node: ast.AST, b: Kind, b_node: ast.AST) -> None:
+        """An enum field compared with a string literal: the literal must be one of its values (catches typos)."""
+        for kind, node, other in ((a, a_node, b_node), (b, b_node, a_node)):
+            if kind.values and isinstance(other, ast.Constant) and isinstance(other.value, str):
+                if other.value not in kind.values:
+                    raise _ClauseError(f"{ast.unparse(node)} is never {other.value!r}"
+                                       f"{did_you_mean(other.value, kind.values)}; values: {', '.join(kind.values)}")
+            if a.name != b.name:
+                raise _ClauseError(f"cannot compare {ast.unparse(a_node)!r} ({a.name}) with "
+                                   f"{ast.unparse(b_node)!r} ({b.name})")
+
+
+def compile_clause(text: str, fields: dict[str, Kind] | None = None) -> Clause:
+    fields = fields if fields is not None else known_fields()
+    if len(text) > MAX_CLAUSE_CHARS:
+        raise _ClauseError(f"clause longer than {MAX_CLAUSE_CHARS} characters")
+    try:
+        tree = ast.parse(text.strip(), mode="eval")
+    except SyntaxError as e:
+        raise _ClauseError(f"not a valid condition: {e.msg}") from None
+    if sum(1 for _ in ast.walk(tree)) > MAX_CLAUSE_NODES:
+        raise _ClauseError(f"clause has more than {MAX_CLAUSE_NODES} parts; split it")
+    compiler = _Compiler(fields)
+    fn, kind = compiler.compile(tree.body)
+    if kind.name != "bool":
+        raise _ClauseError(f"a condition must be true or false, but {text!r} is a {kind.name}")
+    return Clause(text=text, fn=fn, paths=tuple(dict.fromkeys(compiler.paths)))
+
+
+# -- rule files -----------------------------------------------------------------------------------------------------
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+class Applies(_Strict):
+    adaptation: list[Literal["prompt", "fine-tune", "continued-pretrain", "pretrain"]] | None = None
+    rag: bool | None = None
+    serving: list[Literal["api", "self-host", "on-device"]] | None = None
+
+
+class When(_Strict):
+    all: list[str] = []
+    any: list[str] = []
+    none: list[str] = []
+
+    @model_validator(mode="after")
+    def _not_empty(self) -> When:
+        if not (self.all or self.any or self.none):
+            raise ValueError("a condition needs at least one clause in all, any or none")
+        return self
+
+
+class Example(_Strict):
+    given: dict[str, Any]
+    fires: bool
+
+
+class RuleSpec(_Strict):
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$", max_length=80)
+    title: str = Field(min_length=1)
+    applies: Applies = Applies()
+    when: When
+    veto: bool = False
+    points: float = Field(default=0, allow_inf_nan=False, ge=-1000, le=1000)
+    why: str = Field(min_length=1)
+    source: str = Field(min_length=1)
+    example: list[Example] = []
+
+    model_config = ConfigDict(extra="forbid", strict=False, frozen=True)
+
+    @model_validator(mode="after")
+    def _one_effect(self) -> RuleSpec:
+        if self.veto == bool(self.points):
+            raise ValueError("a rule has exactly one effect: veto = true, or non-zero points")
+        return self
+
+
+@dataclass(frozen=True)
+class Rule:
+    spec: RuleSpec
+    file: str
+    all: tuple[Clause, ...]
+    any: tuple[Clause, ...]
+    none: tuple[Clause, ...]
+
+    @property
+    def id(self) -> str:
+        return self.spec.id
+
+    def applies_to(self, adaptation: str, rag: bool, serving: str) -> bool:
+        a = self.spec.applies
+        return ((a.adaptation is None or adaptation in a.adaptation) and (a.rag is None or a.rag == rag)
+                and (a.serving is None or serving in a.serving))
+
+    def fires(self, ctx: Ctx) -> bool:
+        return (all(c(ctx) for c in self.all) and (not self.any or any(c(ctx) for c in self.any))
+                and not any(c(ctx) for c in self.none))
+
+    def clauses(self) -> list[tuple[str, Clause]]:
+        return [("all", c) for c in self.all] + [("any", c) for c in self.any] + [("none", c) for c in self.none]
+
+
+@dataclass(frozen=True)
+class RuleSet:
+    rules: tuple[Rule, ...]
+    version: str
+    digest: str
+    cost_weight: float
+
+    def examples_failures(self) -> list[str]:
+        """Run every rule's `[[rule.example]]`: a list of failures (empty when all pass)."""
+        failures = []
+        for rule in self.rules:
+            for i, ex in enumerate(rule.spec.example, 1):
+                missing = [p for _, c in rule.clauses() for p in c.paths if p not in ex.given]
+                if missing:
+                    failures.append(f"{rule.file}: rule {rule.id}: example {i} lacks {', '.join(sorted(set(missing)))}")
+                    continue
+                got = rule.fires(ex.given)
+                if got != ex.fires:
+                    failures.append(f"{rule.file}: rule {rule.id}: example {i} expected fires={ex.fires}, got {got}")
+        return failures
+
+
+def _rule_files(directory: Path) -> list[Path]:
+    if not directory.exists():
+        raise RuleError(f"{directory}: no such rules directory")
+    if directory.is_file():
+        return [directory]
+    return sorted(directory.glob("*.toml"))
+
+
+def _load_file(path: Path, fields: dict[str, Kind]) -> tuple[list[Rule], dict[str, Any], bytes]:
+    try:
+        raw = path.read_bytes()
+        data = tomllib.loads(raw.decode("utf-8"))
+    except (OSError, UnicodeDecodeError) as e:
+        raise RuleError(f"{path}: cannot read rule file: {e}") from None
+    except tomllib.TOMLDecodeError as e:
+        raise RuleError(f"{path}: not valid TOML: {e}") from None
+    unknown = set(data) - {"rule", "ruleset"}
+    if unknown:
+        raise RuleError(f"{path}: unknown top-level key {sorted(unknown)[0]!r} (expected [[rule]] or [ruleset])")
+    rules = []
+    for i, entry in enumerate(data.get("rule", []), 1):
+        rid = entry.get("id", f"#{i}") if isinstance(entry, dict) else f"#{i}"
+        try:
+            spec = RuleSpec.model_validate(entry)
+        except ValidationError as e:
+            raise RuleError(f"{path}: rule {rid}: {describe_validation_error(e, RuleSpec)}") from None
+        compiled = {}
+        for group in ("all", "any", "none"):
+            out = []
+            for text in getattr(spec.when, group):
+                try:
+                    out.append(compile_clause(text, fields))
+                except _ClauseError as e:
+                    raise RuleError(f"{path}: rule {spec.id}: when.{group} {text!r}: {e}") from None
+            compiled[group] = tuple(out)
+        rules.append(Rule(spec=spec, file=path.name, **compiled))
+    return rules, data.get("ruleset", {}), raw
+
+
+def load_rules(*extra_dirs: str | Path, include_shipped: bool = True) -> RuleSet:
+    """The shipped rules plus every `*.toml` in each extra directory; any problem is one RuleError naming the file."""
+    return _load(tuple(str(Path(d).resolve()) for d in extra_dirs), include_shipped)
+
+
+@cache
+def _load(extra: tuple[str, ...], include_shipped: bool) -> RuleSet:
+    fields = known_fields()
+    dirs = ([shipped("rules")] if include_shipped else []) + [Path(d) for d in extra]
+    rules: list[Rule] = []
+    digest = hashlib.sha256()
+    meta: dict[str, Any] = {}
+    seen: dict[str, str] = {}
+    for directory in dirs:
+        for path in _rule_files(directory):
+            file_rules, file_meta, raw = _load_file(path, fields)
+            meta.update(file_meta)
+            digest.update(path.name.encode() + b"\0" + raw + b"\0")
+            for rule in file_rules:
+                if rule.id in seen:
+                    raise RuleError(f"{path}: rule {rule.id}: id already used in {seen[rule.id]}")
+                seen[rule.id] = str(path)
+                rules.append(rule)
+    if not rules:
+        raise RuleError(f"no rules found in {', '.join(map(str, dirs))}")
+    return RuleSet(rules=tuple(rules), version=str(meta.get("version", "unversioned")),
+                   digest=digest.hexdigest()[:16], cost_weight=float(meta.get("cost_weight", 10)))
