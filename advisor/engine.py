@@ -105,6 +105,15 @@ def _applicable(rules: RuleSet, p: Priced) -> list[Rule]:
     return [r for r in rules.rules if r.applies_to(p.adaptation, p.retrieval == "rag", p.serving)]
 
 
+def _evaluate(profile, catalog: Catalog | None, rules: RuleSet | None):
+    """Shared by decide and explain: (profile, rules, cost model, [(priced, rule context), ...])."""
+    profile = load_profile(profile)
+    rules = rules or load_rules()
+    model = CostModel(profile, catalog)
+    base = profile_context(profile)
+    return profile, rules, model, [(p, candidate_context(base, p)) for p in model.price_all().values()]
+
+
 def _confidence(margin: float | None) -> str:
     if margin is None or margin >= 15:
         return "high"
@@ -113,15 +122,9 @@ def _confidence(margin: float | None) -> str:
 
 def decide(profile: Profile | dict | str, *, catalog: Catalog | None = None, rules: RuleSet | None = None) -> Decision:
     """Price, score and rank every candidate path for `profile` (a Profile, a dict, or a JSON file path)."""
-    profile = load_profile(profile)
-    rules = rules or load_rules()
-    model = CostModel(profile, catalog)
-    priced = model.price_all()
-    base = profile_context(profile)
-
+    profile, rules, model, contexts = _evaluate(profile, catalog, rules)
     evaluated = []
-    for p in priced.values():
-        ctx = candidate_context(base, p)
+    for p, ctx in contexts:
         fired = [r for r in _applicable(rules, p) if r.fires(ctx)]
         vetoes = [Veto(rule=r.id, why=r.spec.why) for r in fired if r.spec.veto]
         reasons = [Reason(rule=r.id, points=r.spec.points, why=r.spec.why, source=r.spec.source)
@@ -172,15 +175,12 @@ def _summary(top: Ranked, profile: Profile) -> str:
 def explain(profile: Profile | dict | str, candidate: str | None = None, *, catalog: Catalog | None = None,
             rules: RuleSet | None = None) -> list[dict[str, Any]]:
     """For each candidate (or one), every applicable rule — fired or not — with each clause's values and result."""
-    profile = load_profile(profile)
-    rules = rules or load_rules()
-    priced = CostModel(profile, catalog).price_all()
-    if candidate is not None:
-        priced = {parse(candidate).id: priced[parse(candidate).id]}
-    base = profile_context(profile)
+    wanted = parse(candidate).id if candidate is not None else None
+    _, rules, _, contexts = _evaluate(profile, catalog, rules)
     out = []
-    for p in priced.values():
-        ctx = candidate_context(base, p)
+    for p, ctx in contexts:
+        if wanted is not None and p.id != wanted:
+            continue
         trace = []
         for r in _applicable(rules, p):
             clauses = [{"group": group, "clause": c.text, "result": c(ctx),

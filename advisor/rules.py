@@ -70,7 +70,7 @@ def _fields_of(model: type[BaseModel], prefix: str, skip: frozenset[str] = froze
     return out
 
 
-# Facts derived from the profile for rules (see engine.context).
+# Facts derived for rules; engine.profile_context and engine.candidate_context fill them in.
 DERIVED: dict[str, Kind] = {
     "evals.prompt": NUMBER, "evals.rag": NUMBER, "evals.fine_tune": NUMBER,
     "evals.baseline": NUMBER, "evals.has_baseline": BOOL,
@@ -192,44 +192,32 @@ class _Compiler:
         return fn
 
     def _compare(self, node: ast.Compare) -> tuple[Fn, Kind]:
-        checks: list[tuple[Callable[[Any, Any], bool], Fn, Fn]] = []
-        left_node = node.left
+        """One comparison (`a < b`, `a in [...]`); chains are refused: write two clauses joined by `and`."""
+        if len(node.ops) != 1:
+            raise _ClauseError(f"{ast.unparse(node)!r}: one comparison at a time; join several with `and`")
+        op, left_node, right_node = node.ops[0], node.left, node.comparators[0]
         left, lkind = self.compile(left_node)
-        for op, right_node in zip(node.ops, node.comparators):
-            if isinstance(op, (ast.In, ast.NotIn)):
-                if not isinstance(right_node, (ast.List, ast.Tuple)):
-                    raise _ClauseError("`in` needs a list of literals, e.g. ['on_prem', 'air_gapped']")
-                items = []
-                for elt in right_node.elts:
-                    fn, k = self.compile(elt)
-                    if not isinstance(elt, ast.Constant):
-                        raise _ClauseError("`in` lists hold literals only")
-                    self._check_pair(lkind, left_node, k, elt)
-                    items.append(fn({}))
-                members = frozenset(items)
-                negate = isinstance(op, ast.NotIn)
-                right: Fn = lambda ctx, m=members: m  # noqa: E731
-                cmp = (lambda a, m, n=negate: (a not in m) if n else (a in m))
-            elif type(op) in _CMP:
-                right, rkind = self.compile(right_node)
-                if lkind.name != rkind.name:
-                    raise _ClauseError(f"cannot compare {ast.unparse(left_node)!r} ({lkind.name}) with "
-                                       f"{ast.unparse(right_node)!r} ({rkind.name})")
-                if lkind.name != "number" and not isinstance(op, (ast.Eq, ast.NotEq)):
-                    raise _ClauseError(f"{ast.unparse(node)!r}: only numbers can be ordered")
-                self._check_pair(lkind, left_node, rkind, right_node)
-                cmp = _CMP[type(op)]
-            else:
-                raise _ClauseError(f"operator {type(op).__name__} is not allowed")
-            checks.append((cmp, left, right))
-            left, lkind, left_node = right, (lkind if isinstance(op, (ast.In, ast.NotIn)) else rkind), right_node
+        if isinstance(op, (ast.In, ast.NotIn)):
+            if not isinstance(right_node, (ast.List, ast.Tuple)) or not all(
+                    isinstance(e, ast.Constant) for e in right_node.elts):
+                raise _ClauseError("`in` needs a list of literals, e.g. ['on_prem', 'air_gapped']")
+            for elt in right_node.elts:
+                self._check_pair(lkind, left_node, self.compile(elt)[1], elt)
+            members = frozenset(e.value for e in right_node.elts)
+            if isinstance(op, ast.NotIn):
+                return (lambda ctx: (a := left(ctx)) is not None and a not in members), BOOL
+            return (lambda ctx: (a := left(ctx)) is not None and a in members), BOOL
+        if type(op) not in _CMP:
+            raise _ClauseError(f"operator {type(op).__name__} is not allowed")
+        right, rkind = self.compile(right_node)
+        self._check_pair(lkind, left_node, rkind, right_node)
+        if lkind.name != "number" and not isinstance(op, (ast.Eq, ast.NotEq)):
+            raise _ClauseError(f"{ast.unparse(node)!r}: only numbers can be ordered")
+        cmp = _CMP[type(op)]
 
         def compare(ctx: Ctx) -> bool:
-            for cmp, lf, rf in checks:
-                a, b = lf(ctx), rf(ctx)
-                if a is None or b is None or not cmp(a, b):
-                    return False
-            return True
+            a, b = left(ctx), right(ctx)
+            return a is not None and b is not None and cmp(a, b)
         return compare, BOOL
 
     @staticmethod
@@ -302,6 +290,7 @@ class RuleSpec(_Strict):
     source: str = Field(min_length=1)
     example: list[Example] = []
 
+    # Not strict here: `points = 5` (a TOML integer) is a valid float.
     model_config = ConfigDict(extra="forbid", strict=False, frozen=True)
 
     @model_validator(mode="after")

@@ -35,6 +35,7 @@ def test_misspelt_field_names_file_rule_and_suggestion(tmp_path):
     ("data.labeled_examples > 'many'", "cannot compare"),
     ("data.labeled_examples", "true or false"),
     ("data.labeled_examples >=", "not a valid condition"),
+    ("1 < data.labeled_examples < 5", "one comparison at a time"),
 ])
 def test_hostile_or_wrong_clauses_are_refused_at_load(tmp_path, clause, fragment):
     with pytest.raises(RuleError, match="my-rule") as info:
