@@ -39,6 +39,9 @@ app = typer.Typer(cls=_Group, no_args_is_help=True, add_completion=False, pretty
                   "pre-training or train, on an API, own GPUs or the device — with sourced costs.")
 estimate_app = typer.Typer(cls=_Group, no_args_is_help=True, help="Quick estimates: training, serving, API.")
 app.add_typer(estimate_app, name="estimate")
+rules_app = typer.Typer(cls=_Group, no_args_is_help=True,
+                        help="Check, test and list rule files (the shipped rules plus any DIR given).")
+app.add_typer(rules_app, name="rules")
 
 
 class Format(str, Enum):
@@ -64,6 +67,8 @@ OutOpt = Annotated[Optional[Path], typer.Option("--out", "-o", help="Write to th
                                                 "stdout.", dir_okay=False)]
 CatalogOpt = Annotated[Optional[Path], typer.Option("--catalog", help="TOML file layered over the shipped catalog.",
                                                     dir_okay=False)]
+RulesOpt = Annotated[Optional[list[Path]], typer.Option("--rules", help="Directory (or file) of extra rule files, "
+                                                        "loaded after the shipped rules. Repeatable.")]
 
 
 def _emit(text: str, out: Path | None) -> None:
@@ -103,6 +108,86 @@ def costs(profile: ProfileArg, format: FormatOpt = Format.markdown, out: OutOpt 
     else:
         text = render("costs.md.j2", profile=p, priced=priced)
     _emit(text, out)
+
+
+def _rules(dirs: list[Path] | None):
+    from .rules import load_rules
+
+    return load_rules(*(dirs or []))
+
+
+@app.command()
+def decide(profile: ProfileArg, format: FormatOpt = Format.markdown, out: OutOpt = None, rules: RulesOpt = None,
+           catalog: CatalogOpt = None) -> None:
+    """Recommend a path: price every candidate, apply the rules, rank; a Markdown memo or the decision JSON."""
+    from .engine import decide as decide_
+    from .report import memo
+
+    d = decide_(profile, catalog=_catalog(catalog), rules=_rules(rules))
+    _emit(_json(d.model_dump(mode="json")) if format is Format.json else memo(d), out)
+
+
+@app.command()
+def explain(profile: ProfileArg,
+            candidate: Annotated[Optional[str], typer.Option("--candidate", "-c", help="Only this candidate, e.g. "
+                                                             "prompt+rag@api.")] = None,
+            format: FormatOpt = Format.markdown, out: OutOpt = None, rules: RulesOpt = None,
+            catalog: CatalogOpt = None) -> None:
+    """Show every rule for each candidate — fired or not — with each clause's actual values and its effect."""
+    from .engine import explain as explain_
+    from .report import render
+
+    trace = explain_(profile, candidate, catalog=_catalog(catalog), rules=_rules(rules))
+    _emit(_json(trace) if format is Format.json else render("explain.md.j2", candidates=trace), out)
+
+
+DirArg = Annotated[Optional[list[Path]], typer.Argument(metavar="[DIR]...", help="Rule directories or files to check "
+                                                        "with the shipped rules (default: the shipped rules only).")]
+AloneOpt = Annotated[bool, typer.Option("--alone", help="Check DIR on its own, without the shipped rules.")]
+
+
+def _rules_for(dirs: list[Path] | None, alone: bool):
+    from .errors import InputError
+    from .rules import load_rules
+
+    if alone and not dirs:
+        raise InputError("--alone needs at least one DIR")
+    return load_rules(*(dirs or []), include_shipped=not alone)
+
+
+@rules_app.command()
+def lint(dirs: DirArg = None, alone: AloneOpt = False) -> None:
+    """Load and type-check rule files; one error names the file, rule, field and the nearest known fields."""
+    rs = _rules_for(dirs, alone)
+    files = len({r.file for r in rs.rules})
+    _emit(f"ok: {len(rs.rules)} rules in {files} files (ruleset {rs.version}, digest {rs.digest})", None)
+
+
+@rules_app.command("test")
+def test_cmd(dirs: DirArg = None, alone: AloneOpt = False) -> None:
+    """Run every rule's [[rule.example]] blocks (given facts → fires true/false); exit 1 if any fails."""
+    from .errors import RuleError
+
+    rs = _rules_for(dirs, alone)
+    failures = rs.examples_failures()
+    if failures:
+        for f in failures:
+            typer.echo(f"FAIL {f}", err=True)
+        raise RuleError(f"{len(failures)} rule example(s) failed")
+    n = sum(len(r.spec.example) for r in rs.rules)
+    _emit(f"ok: {n} examples in {sum(1 for r in rs.rules if r.spec.example)} of {len(rs.rules)} rules pass", None)
+
+
+@rules_app.command("list")
+def list_cmd(dirs: DirArg = None, alone: AloneOpt = False, format: FormatOpt = Format.markdown) -> None:
+    """List every rule: id, what it applies to, its effect, why, and the guidance it cites."""
+    from .report import render
+
+    rs = _rules_for(dirs, alone)
+    if format is Format.json:
+        _emit(_json([{"file": r.file, **r.spec.model_dump(mode="json")} for r in rs.rules]), None)
+    else:
+        _emit(render("rules.md.j2", ruleset=rs), None)
 
 
 @app.command()

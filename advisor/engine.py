@@ -1,7 +1,9 @@
 """The decision: price every candidate, apply the rules (vetoes, then points), add the cost term, rank.
 
-Score = the points of every rule that fired + cost_weight × −log2(TCO ÷ cheapest eligible TCO): a candidate twice as
-expensive as the cheapest eligible one loses `cost_weight` points (10 by default, set in `rules/ruleset.toml`).
+Score = the points of every rule that fired + the cost term, max(−cost_cap, cost_weight × −log2(TCO ÷ cheapest eligible
+TCO)): a candidate twice as expensive as the cheapest eligible one loses `cost_weight` points (10 in
+`rules/ruleset.toml`). The cap (40, i.e. 16× the cheapest) stops a ratio from outvoting every rule: whether a far
+dearer path is affordable is the budget rules' question, and they veto or penalise it on the profile's own budget.
 Ranking: eligible candidates by score, then lower TCO, then id; vetoed candidates after them.
 """
 
@@ -66,6 +68,8 @@ class RulesetInfo(BaseModel):
 
 
 class Decision(BaseModel):
+    """The decision JSON (DESIGN §5). It carries its validated profile so a memo can be rendered from it alone."""
+
     schema_version: int = 1
     project: str
     recommendation: Recommendation
@@ -74,6 +78,7 @@ class Decision(BaseModel):
     ruleset: RulesetInfo
     advisor_version: str
     warnings: list[str]
+    profile: Profile
 
 
 def profile_context(profile: Profile) -> dict[str, Any]:
@@ -138,11 +143,12 @@ def decide(profile: Profile | dict | str, *, catalog: Catalog | None = None, rul
     for p, vetoes, reasons in evaluated:
         cost_points = 0.0
         if cheapest and p.cost.tco_usd > 0:
-            cost_points = -rules.cost_weight * math.log2(p.cost.tco_usd / cheapest)
+            cost_points = max(-rules.policy.cost_cap,
+                              -rules.policy.cost_weight * math.log2(p.cost.tco_usd / cheapest))
         score = sum(r.points for r in reasons) + cost_points
         ranked.append(Ranked(id=p.id, adaptation=p.adaptation, retrieval=p.retrieval, serving=p.serving,
                              label=parse(p.id).label, eligible=not vetoes, vetoes=vetoes, score=round(score, 6),
-                             reasons=reasons, cost_points=round(cost_points, 6), cost=p.cost, facts=p.facts))
+                             reasons=reasons, cost_points=round(cost_points, 6) + 0.0, cost=p.cost, facts=p.facts))
     ranked.sort(key=lambda r: (not r.eligible, -r.score, r.cost.tco_usd, r.id))
 
     warnings = []
@@ -158,7 +164,7 @@ def decide(profile: Profile | dict | str, *, catalog: Catalog | None = None, rul
                                                   summary=_summary(top, profile)),
                     ranking=ranked, assumptions=model.assumptions_used(),
                     ruleset=RulesetInfo(version=rules.version, digest=rules.digest),
-                    advisor_version=__version__, warnings=warnings)
+                    advisor_version=__version__, warnings=warnings, profile=profile)
 
 
 def _summary(top: Ranked, profile: Profile) -> str:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import math
+import re
 from functools import cache
-from typing import Any
+from typing import Any, NamedTuple
 
 from .errors import TemplateError
 from .resources import shipped
@@ -49,6 +50,42 @@ def ms(value: float) -> str:
     return f"{value / 1000:.1f} s" if value >= 1000 else f"{value:.0f} ms"
 
 
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+!|~])")
+
+
+def md(value: Any) -> str:
+    """Text from a profile, made inert in Markdown: one line, no markup, no HTML, no table breaks."""
+    text = " ".join(str(value).split())
+    return _MD_SPECIAL.sub(r"\\\1", text.replace("&", "&amp;"))
+
+
+def cell(value: Any) -> str:
+    """Our own text (rule `why`, sources) inside a table cell: one line, pipes escaped."""
+    return " ".join(str(value).split()).replace("|", "\\|")
+
+
+def applies(a: Any) -> str:
+    """A rule's selector in words: 'fine-tune, pretrain · with RAG · self-host'."""
+    parts = [", ".join(a.adaptation) if a.adaptation else "",
+             "" if a.rag is None else ("with RAG" if a.rag else "without RAG"),
+             ", ".join(a.serving) if a.serving else ""]
+    return " · ".join(p for p in parts if p) or "all"
+
+
+def value(v: Any) -> str:
+    """Any scalar from a profile or the catalog, as a person reads it."""
+    if isinstance(v, bool) or v is None:
+        return {True: "yes", False: "no", None: "unset"}[v]
+    if isinstance(v, (int, float)):
+        return f"{v:g}" if abs(v) < 1e6 else num(v)
+    return str(v)
+
+
+def values(d: dict[str, Any]) -> str:
+    """Clause values for a trace table: `field` = value."""
+    return "; ".join(f"`{k}` = {cell(value(v))}" for k, v in d.items()) or "—"
+
+
 @cache
 def _environment():
     import jinja2
@@ -58,7 +95,8 @@ def _environment():
         undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
         autoescape=False,
     )
-    env.filters.update(usd=usd, num=num, pct=pct, ms=ms)
+    env.filters.update(usd=usd, num=num, pct=pct, ms=ms, md=md, cell=cell, applies=applies, value=value,
+                       values=values)
     return env
 
 
@@ -69,3 +107,50 @@ def render(template: str, **context: Any) -> str:
         return _environment().get_template(template).render(**context)
     except jinja2.TemplateError as e:
         raise TemplateError(f"template {template}: {e}") from None
+
+
+# -- the decision memo ------------------------------------------------------------------------------------------------
+
+class Point(NamedTuple):
+    """One line of 'why not': how many points a difference cost the runner-up, and why."""
+
+    points: float
+    text: str
+    source: str
+
+
+def contrast(winner: Any, other: Any, months: int) -> list[Point]:
+    """Where `other` lost points against `winner`, largest first: rules only one of them fired, and cost."""
+    mine = {r.rule: r for r in winner.reasons}
+    theirs = {r.rule: r for r in other.reasons}
+    out = [Point(r.points, r.why, r.source) for k, r in theirs.items() if k not in mine]
+    out += [Point(-r.points, f"only `{winner.id}` earns this — {r.why}", r.source)
+            for k, r in mine.items() if k not in theirs]
+    delta = other.cost_points - winner.cost_points
+    if abs(delta) >= 0.05:
+        ratio = other.cost.tco_usd / winner.cost.tco_usd if winner.cost.tco_usd else math.inf
+        text = (f"it costs {usd(other.cost.tco_usd)} over {months} months against {usd(winner.cost.tco_usd)}"
+                + (f" ({ratio:.1f}× as much)" if math.isfinite(ratio) and ratio >= 1.05 else ""))
+        out.append(Point(delta, text, "cost term: cost_weight × −log2(TCO ÷ cheapest), rules/ruleset.toml"))
+    return sorted(out, key=lambda p: (p.points, p.text))
+
+
+def memo(decision: Any, *, date: str | None = None) -> str:
+    """The Markdown decision memo for a Decision (everything it shows comes from the decision itself)."""
+    ranking = decision.ranking
+    top = ranking[0]
+    eligible = [r for r in ranking if r.eligible]
+    months = decision.profile.preferences.horizon_months
+    runners = [(r, contrast(top, r, months)) for r in eligible[1:3]] if top.eligible else []
+    vetoes: dict[str, tuple[str, list[str]]] = {}
+    for r in ranking:
+        for v in r.vetoes:
+            vetoes.setdefault(v.rule, (v.why, []))[1].append(r.id)
+    return render("decision.md.j2", d=decision, p=decision.profile, top=top, eligible=eligible,
+                  runners=runners, vetoes=vetoes, months=months, date=date or _today())
+
+
+def _today() -> str:
+    import datetime
+
+    return datetime.date.today().isoformat()

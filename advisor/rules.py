@@ -274,6 +274,15 @@ class When(_Strict):
         return self
 
 
+class Policy(BaseModel):
+    """The `[ruleset]` table: the rule set's identity and how cost turns into points (see engine.py)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    version: str = Field(default="unversioned", min_length=1)
+    cost_weight: float = Field(default=10, ge=0, le=1000, allow_inf_nan=False)
+    cost_cap: float = Field(default=40, ge=0, le=10000, allow_inf_nan=False)
+
+
 class Example(_Strict):
     given: dict[str, Any]
     fires: bool
@@ -328,9 +337,12 @@ class Rule:
 @dataclass(frozen=True)
 class RuleSet:
     rules: tuple[Rule, ...]
-    version: str
+    policy: Policy
     digest: str
-    cost_weight: float
+
+    @property
+    def version(self) -> str:
+        return self.policy.version
 
     def examples_failures(self) -> list[str]:
         """Run every rule's `[[rule.example]]`: a list of failures (empty when all pass)."""
@@ -356,6 +368,7 @@ def _rule_files(directory: Path) -> list[Path]:
 
 
 def _load_file(path: Path, fields: dict[str, Kind]) -> tuple[list[Rule], dict[str, Any], bytes]:
+    """Rules, the raw `[ruleset]` table (checked once merged) and the file's bytes (for the digest)."""
     try:
         raw = path.read_bytes()
         data = tomllib.loads(raw.decode("utf-8"))
@@ -387,14 +400,30 @@ def _load_file(path: Path, fields: dict[str, Kind]) -> tuple[list[Rule], dict[st
 
 
 def load_rules(*extra_dirs: str | Path, include_shipped: bool = True) -> RuleSet:
-    """The shipped rules plus every `*.toml` in each extra directory; any problem is one RuleError naming the file."""
-    return _load(tuple(str(Path(d).resolve()) for d in extra_dirs), include_shipped)
+    """The shipped rules plus every `*.toml` in each extra directory; any problem is one RuleError naming the file.
+
+    Loaded rule sets are cached (compiling is the slow part), keyed on the files' sizes and modification times so an
+    edited rule file is picked up by the next call.
+    """
+    dirs = tuple(([shipped("rules")] if include_shipped else []) + [Path(d).resolve() for d in extra_dirs])
+    return _load(dirs, _stamp(dirs))
+
+
+def _stamp(dirs: tuple[Path, ...]) -> tuple[tuple[str, int, int], ...]:
+    stamp = []
+    for directory in dirs:
+        for path in (_rule_files(directory) if directory.exists() else []):
+            try:
+                st = path.stat()
+            except OSError:
+                continue  # reported properly when _load reads it
+            stamp.append((str(path), st.st_mtime_ns, st.st_size))
+    return tuple(stamp)
 
 
 @cache
-def _load(extra: tuple[str, ...], include_shipped: bool) -> RuleSet:
+def _load(dirs: tuple[Path, ...], stamp: tuple[tuple[str, int, int], ...]) -> RuleSet:
     fields = known_fields()
-    dirs = ([shipped("rules")] if include_shipped else []) + [Path(d) for d in extra]
     rules: list[Rule] = []
     digest = hashlib.sha256()
     meta: dict[str, Any] = {}
@@ -411,5 +440,8 @@ def _load(extra: tuple[str, ...], include_shipped: bool) -> RuleSet:
                 rules.append(rule)
     if not rules:
         raise RuleError(f"no rules found in {', '.join(map(str, dirs))}")
-    return RuleSet(rules=tuple(rules), version=str(meta.get("version", "unversioned")),
-                   digest=digest.hexdigest()[:16], cost_weight=float(meta.get("cost_weight", 10)))
+    try:
+        policy = Policy.model_validate(meta)
+    except ValidationError as e:
+        raise RuleError(f"[ruleset] in {', '.join(map(str, dirs))}: {describe_validation_error(e, Policy)}") from None
+    return RuleSet(rules=tuple(rules), policy=policy, digest=digest.hexdigest()[:16])
