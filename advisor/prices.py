@@ -7,6 +7,8 @@ pinned package's bundled snapshot is the price list.
 
 from __future__ import annotations
 
+from functools import cache
+
 from datetime import datetime
 from functools import lru_cache
 
@@ -51,6 +53,7 @@ def describe(model: str, at: datetime) -> str:
     return f"{provider.name} {info.id}: " + ", ".join(parts)
 
 
+@cache
 def version() -> str:
     from importlib.metadata import version as v
 

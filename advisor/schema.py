@@ -166,7 +166,10 @@ class Team(Section):
 class Budget(Section):
     """Budget"""
 
-    monthly_usd: float = field("Monthly budget for this feature (USD)", "Running cost you can sustain.", ge=0)
+    monthly_usd: float = field(
+        "Monthly budget for this feature, people included (USD)",
+        "What you can spend each month on API calls, GPUs, vector stores and the engineering time the feature "
+        "takes (advisor counts engineers at assumptions.engineer_monthly_usd).", ge=0)
     upfront_usd: float = field("One-time budget (USD)", "For training runs and the initial build.", ge=0)
     revenue_per_request_usd: float | None = field(
         "Revenue per user request (USD)", "For unit economics, e.g. a $20/month seat used 400 times ≈ $0.05.",

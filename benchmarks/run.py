@@ -33,6 +33,7 @@ def in_process_rate(fn, seconds: float = 2.0) -> float:
 
 def main() -> None:
     from advisor.costs import CostModel
+    from advisor.engine import decide
     from advisor.io import load_profile
 
     profile = load_profile(EXAMPLE)
@@ -41,8 +42,13 @@ def main() -> None:
         ("advisor costs EXAMPLE -f json (process, median)",
          f"{process_median([sys.executable, '-m', 'advisor', 'costs', str(EXAMPLE), '-f', 'json']) * 1000:.0f} ms",
          "≤ 500 ms"),
+        ("advisor decide EXAMPLE -f json (process, median)",
+         f"{process_median([sys.executable, '-m', 'advisor', 'decide', str(EXAMPLE), '-f', 'json']) * 1000:.0f} ms",
+         "≤ 500 ms"),
         ("price all 20 candidates of a profile (in process)",
          f"{in_process_rate(lambda: CostModel(profile).price_all()):,.0f} profiles/s", ""),
+        ("price + score + rank all 20 candidates (in process)",
+         f"{in_process_rate(lambda: decide(profile)):,.0f} profiles/s", "≥ 2,000 profiles/s"),
     ]
     width = max(len(r[0]) for r in rows)
     print(f"{'benchmark':<{width}}  {'figure':>18}  target")

@@ -1,0 +1,35 @@
+"""The README is tested against the product: its commands exist and its worked example matches the engine."""
+
+import re
+
+from typer.testing import CliRunner
+
+import advisor
+from advisor.cli import app
+from conftest import ROOT
+
+README = (ROOT / "README.md").read_text()
+
+
+def _minus(x: float) -> str:
+    return f"{x:.1f}".replace("-", "−")
+
+
+def test_worked_scoring_example_matches_the_engine():
+    d = advisor.decide(ROOT / "examples" / "customer-chatbot.json")
+    first, second = d.ranking[0], d.ranking[1]
+    assert (first.id, second.id) == ("prompt@api", "prompt+rag@api")
+    assert f"**{_minus(first.score)}**" in README and f"**{_minus(second.score)}**" in README
+    assert f"wins by {d.recommendation.margin:.1f} points" in README
+    assert f"= {_minus(second.cost_points)}" in README
+    for r in (first, second):
+        for reason in r.reasons:
+            assert f"`{reason.rule}`" in README
+
+
+def test_every_command_in_the_readme_table_exists():
+    documented = set(re.findall(r"^\| `advisor ([a-z]+)", README, flags=re.M))
+    assert {"decide", "explain", "rules", "costs", "estimate", "schema", "example", "catalog"} <= documented
+    for name in documented:
+        r = CliRunner().invoke(app, [name, "--help"])
+        assert r.exit_code == 0, (name, r.output)
