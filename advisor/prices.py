@@ -7,10 +7,8 @@ pinned package's bundled snapshot is the price list.
 
 from __future__ import annotations
 
-from functools import cache
-
 from datetime import datetime
-from functools import lru_cache
+from functools import cache, lru_cache
 
 from .errors import UnknownIdError, did_you_mean
 
