@@ -348,11 +348,13 @@ class CostModel:
             facts.update(api_twin=c.api_twin.id, break_even_requests_per_day=v,
                          break_even_month=None if v is None else next(
                              (m + 1 for m, vol in enumerate(self.volumes) if vol >= v), None))
-        cost = Cost(upfront_usd=plan.upfront, monthly_usd_first=monthly[0], monthly_usd_last=monthly[-1],
-                    tco_usd=tco, cost_per_request_usd=tco / requests if requests > 0 else None, monthly_usd=monthly,
-                    people_monthly_usd=plan.people_monthly, training_usd=plan.training)
-        return Priced(id=c.id, adaptation=c.adaptation, retrieval=c.retrieval, serving=c.serving, cost=cost,
-                      facts=Facts(**facts))
+        cost = Cost(upfront_usd=plan.upfront, monthly_usd_first=monthly[0],
+                                    monthly_usd_last=monthly[-1], tco_usd=tco,
+                                    cost_per_request_usd=tco / requests if requests > 0 else None,
+                                    monthly_usd=monthly, people_monthly_usd=plan.people_monthly,
+                                    training_usd=plan.training)
+        return Priced(id=c.id, adaptation=c.adaptation, retrieval=c.retrieval, serving=c.serving,
+                                      cost=cost, facts=Facts(**facts))
 
     def assumptions_used(self) -> list[Used]:
         """Every default and price the model used, with its source and date, in a stable order."""

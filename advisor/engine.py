@@ -15,24 +15,15 @@ from typing import Any
 from pydantic import BaseModel
 
 from . import __version__
-from .candidates import parse
+from .candidates import all_candidates, parse
 from .catalog import Catalog, Used
 from .costs import Cost, CostModel, Facts, Priced
 from .io import load_profile
-from .rules import Rule, RuleSet, load_rules
+from .rules import Reason, RuleSet, Veto, load_rules
 from .schema import Profile
 
 
-class Veto(BaseModel):
-    rule: str
-    why: str
-
-
-class Reason(BaseModel):
-    rule: str
-    points: float
-    why: str
-    source: str
+LABELS = {c.id: c.label for c in all_candidates()}
 
 
 class Ranked(BaseModel):
@@ -97,26 +88,31 @@ def profile_context(profile: Profile) -> dict[str, Any]:
     return ctx
 
 
-def candidate_context(base: dict[str, Any], p: Priced) -> dict[str, Any]:
-    ctx = dict(base)
-    ctx.update({f"candidate.{k}": v for k, v in p.facts})
-    ctx.update({f"cost.{k}": v for k, v in p.cost if k != "monthly_usd"})
-    ctx.update({"candidate.adaptation": p.adaptation, "candidate.rag": p.retrieval == "rag",
-                "candidate.serving": p.serving, "candidate.breaks_even": p.facts.break_even_month is not None})
+def candidate_context(base: dict[str, Any], p: Priced, *, into: dict[str, Any] | None = None) -> dict[str, Any]:
+    """`base` plus the candidate's computed fields. With `into` (a previous result), overwrite it in place: every
+    candidate sets the same keys, so the scoring loop can reuse one dict instead of copying the profile 20 times."""
+    ctx = dict(base) if into is None else into
+    facts, cost = p.facts, p.cost
+    for k in Facts.model_fields:
+        ctx["candidate." + k] = getattr(facts, k)
+    for k in _COST_FIELDS:
+        ctx["cost." + k] = getattr(cost, k)
+    ctx["candidate.adaptation"] = p.adaptation
+    ctx["candidate.rag"] = p.retrieval == "rag"
+    ctx["candidate.serving"] = p.serving
+    ctx["candidate.breaks_even"] = facts.break_even_month is not None
     return ctx
 
 
-def _applicable(rules: RuleSet, p: Priced) -> list[Rule]:
-    return [r for r in rules.rules if r.applies_to(p.adaptation, p.retrieval == "rag", p.serving)]
+_COST_FIELDS = tuple(k for k in Cost.model_fields if k != "monthly_usd")
 
 
 def _evaluate(profile, catalog: Catalog | None, rules: RuleSet | None):
-    """Shared by decide and explain: (profile, rules, cost model, [(priced, rule context), ...])."""
+    """Shared by decide and explain: (profile, rules, cost model, profile context, priced candidates)."""
     profile = load_profile(profile)
     rules = rules or load_rules()
     model = CostModel(profile, catalog)
-    base = profile_context(profile)
-    return profile, rules, model, [(p, candidate_context(base, p)) for p in model.price_all().values()]
+    return profile, rules, model, profile_context(profile), list(model.price_all().values())
 
 
 def _confidence(margin: float | None) -> str:
@@ -127,28 +123,41 @@ def _confidence(margin: float | None) -> str:
 
 def decide(profile: Profile | dict | str, *, catalog: Catalog | None = None, rules: RuleSet | None = None) -> Decision:
     """Price, score and rank every candidate path for `profile` (a Profile, a dict, or a JSON file path)."""
-    profile, rules, model, contexts = _evaluate(profile, catalog, rules)
+    profile, rules, model, base, priced = _evaluate(profile, catalog, rules)
+    # Rules that read only the profile give the same answer for every candidate: evaluate each once.
+    fired_once: dict[str, bool] = {}
+    ctx: dict[str, Any] | None = None
     evaluated = []
-    for p, ctx in contexts:
-        fired = [r for r in _applicable(rules, p) if r.fires(ctx)]
-        vetoes = [Veto(rule=r.id, why=r.spec.why) for r in fired if r.spec.veto]
-        reasons = [Reason(rule=r.id, points=r.spec.points, why=r.spec.why, source=r.spec.source)
-                   for r in fired if not r.spec.veto]
+    for p in priced:
+        fresh = False
+        vetoes, reasons = [], []
+        for r in rules.applicable(p.adaptation, p.retrieval == "rag", p.serving):
+            if r.per_candidate:
+                if not fresh:
+                    ctx, fresh = candidate_context(base, p, into=ctx), True
+                fired = r.fires(ctx)
+            else:
+                fired = fired_once.get(r.id)
+                if fired is None:
+                    fired = fired_once[r.id] = r.fires(base)
+            if fired:
+                (vetoes if r.spec.veto else reasons).append(r.effect)
         reasons.sort(key=lambda x: (-abs(x.points), x.rule))
         evaluated.append((p, vetoes, reasons))
 
     eligible_tco = [p.cost.tco_usd for p, vetoes, _ in evaluated if not vetoes and p.cost.tco_usd > 0]
     cheapest = min(eligible_tco, default=None)
+    policy = rules.policy
     ranked = []
     for p, vetoes, reasons in evaluated:
         cost_points = 0.0
         if cheapest and p.cost.tco_usd > 0:
-            cost_points = max(-rules.policy.cost_cap,
-                              -rules.policy.cost_weight * math.log2(p.cost.tco_usd / cheapest))
+            cost_points = max(-policy.cost_cap, -policy.cost_weight * math.log2(p.cost.tco_usd / cheapest))
         score = sum(r.points for r in reasons) + cost_points
-        ranked.append(Ranked(id=p.id, adaptation=p.adaptation, retrieval=p.retrieval, serving=p.serving,
-                             label=parse(p.id).label, eligible=not vetoes, vetoes=vetoes, score=round(score, 6),
-                             reasons=reasons, cost_points=round(cost_points, 6) + 0.0, cost=p.cost, facts=p.facts))
+        ranked.append(Ranked(
+            id=p.id, adaptation=p.adaptation, retrieval=p.retrieval, serving=p.serving, label=LABELS[p.id],
+            eligible=not vetoes, vetoes=vetoes, score=round(score, 6) + 0.0, reasons=reasons,
+            cost_points=round(cost_points, 6) + 0.0, cost=p.cost, facts=p.facts))
     ranked.sort(key=lambda r: (not r.eligible, -r.score, r.cost.tco_usd, r.id))
 
     warnings = []
@@ -157,14 +166,14 @@ def decide(profile: Profile | dict | str, *, catalog: Catalog | None = None, rul
         warnings.append("every candidate is vetoed; the least-bad one is shown — revisit the constraints")
     runner = next((r for r in ranked[1:] if r.eligible), None)
     margin = round(top.score - runner.score, 6) if runner and top.eligible else None
-    return Decision(project=profile.project.name,
-                    recommendation=Recommendation(id=top.id, adaptation=top.adaptation, retrieval=top.retrieval,
-                                                  serving=top.serving, label=top.label, score=top.score,
-                                                  confidence=_confidence(margin), margin=margin,
-                                                  summary=_summary(top, profile)),
-                    ranking=ranked, assumptions=model.assumptions_used(),
-                    ruleset=RulesetInfo(version=rules.version, digest=rules.digest),
-                    advisor_version=__version__, warnings=warnings, profile=profile)
+    recommendation = Recommendation(
+        id=top.id, adaptation=top.adaptation, retrieval=top.retrieval, serving=top.serving, label=top.label,
+        score=top.score, confidence=_confidence(margin), margin=margin, summary=_summary(top, profile))
+    return Decision(
+        schema_version=1, project=profile.project.name, recommendation=recommendation, ranking=ranked,
+        assumptions=model.assumptions_used(), ruleset=RulesetInfo(version=rules.version,
+                                                                                 digest=rules.digest),
+        advisor_version=__version__, warnings=warnings, profile=profile)
 
 
 def _summary(top: Ranked, profile: Profile) -> str:
@@ -182,17 +191,17 @@ def explain(profile: Profile | dict | str, candidate: str | None = None, *, cata
             rules: RuleSet | None = None) -> list[dict[str, Any]]:
     """For each candidate (or one), every applicable rule — fired or not — with each clause's values and result."""
     wanted = parse(candidate).id if candidate is not None else None
-    _, rules, _, contexts = _evaluate(profile, catalog, rules)
+    _, rules, _, base, priced = _evaluate(profile, catalog, rules)
     out = []
-    for p, ctx in contexts:
+    for p in priced:
         if wanted is not None and p.id != wanted:
             continue
+        ctx = candidate_context(base, p)
         trace = []
-        for r in _applicable(rules, p):
+        for r in rules.applicable(p.adaptation, p.retrieval == "rag", p.serving):
             clauses = [{"group": group, "clause": c.text, "result": c(ctx),
                         "values": {path: ctx[path] for path in c.paths}} for group, c in r.clauses()]
-            fired = r.fires(ctx)
-            trace.append({"rule": r.id, "title": r.spec.title, "fired": fired,
+            trace.append({"rule": r.id, "title": r.spec.title, "fired": r.fires(ctx),
                           "effect": "veto" if r.spec.veto else r.spec.points, "clauses": clauses})
         out.append({"id": p.id, "rules": trace})
     return out

@@ -15,8 +15,8 @@ import tomllib
 import types
 import typing
 from collections.abc import Callable
-from dataclasses import dataclass
-from functools import cache
+from dataclasses import dataclass, field
+from functools import cache, cached_property
 from pathlib import Path
 from typing import Any, Literal
 
@@ -309,6 +309,24 @@ class RuleSpec(_Strict):
         return self
 
 
+class Veto(BaseModel):
+    """A fired veto as the decision shows it."""
+
+    model_config = ConfigDict(frozen=True)
+    rule: str
+    why: str
+
+
+class Reason(BaseModel):
+    """A fired points rule as the decision shows it."""
+
+    model_config = ConfigDict(frozen=True)
+    rule: str
+    points: float
+    why: str
+    source: str
+
+
 @dataclass(frozen=True)
 class Rule:
     spec: RuleSpec
@@ -320,6 +338,17 @@ class Rule:
     @property
     def id(self) -> str:
         return self.spec.id
+
+    @cached_property
+    def per_candidate(self) -> bool:
+        """Whether the rule reads the candidate's computed fields; if not, one evaluation serves every candidate."""
+        return any(p.startswith(("candidate.", "cost.")) for _, c in self.clauses() for p in c.paths)
+
+    @cached_property
+    def effect(self) -> Veto | Reason:
+        """What the rule contributes when it fires; built once, shared by every candidate and decision."""
+        s = self.spec
+        return Veto(rule=s.id, why=s.why) if s.veto else Reason(rule=s.id, points=s.points, why=s.why, source=s.source)
 
     def applies_to(self, adaptation: str, rag: bool, serving: str) -> bool:
         a = self.spec.applies
@@ -339,10 +368,20 @@ class RuleSet:
     rules: tuple[Rule, ...]
     policy: Policy
     digest: str
+    _applicable: dict[tuple[str, bool, str], tuple[Rule, ...]] = field(default_factory=dict, compare=False,
+                                                                      repr=False)
 
     @property
     def version(self) -> str:
         return self.policy.version
+
+    def applicable(self, adaptation: str, rag: bool, serving: str) -> tuple[Rule, ...]:
+        """The rules whose selector matches a candidate shape, in file order (memoised: 20 shapes at most)."""
+        key = (adaptation, rag, serving)
+        found = self._applicable.get(key)
+        if found is None:
+            found = self._applicable[key] = tuple(r for r in self.rules if r.applies_to(*key))
+        return found
 
     def examples_failures(self) -> list[str]:
         """Run every rule's `[[rule.example]]`: a list of failures (empty when all pass)."""
