@@ -154,7 +154,15 @@ class _Plan:
         return max(self.min_replicas, math.ceil(v * self.replicas_per_rpd - 1e-9))
 
     def monthly(self, v: float) -> float:
-        return self.fixed_monthly + self.slope * v + self.replica_usd * self.replicas(v)
+        return self.series([v])[0]
+
+    def series(self, volumes: list[float]) -> list[float]:
+        """`monthly` over a list of volumes, inlined: this is the innermost loop of batch and sensitivity runs."""
+        fixed, slope = self.fixed_monthly, self.slope
+        if not self.replica_usd:
+            return [fixed + slope * v for v in volumes]
+        per, least, usd, ceil = self.replicas_per_rpd, self.min_replicas, self.replica_usd, math.ceil
+        return [fixed + slope * v + usd * max(least, ceil(v * per - 1e-9)) for v in volumes]
 
 
 class CostModel:
@@ -175,6 +183,7 @@ class CostModel:
         u = p.usage
         self.months = p.preferences.horizon_months
         self.volumes = [u.requests_per_day * (1 + u.monthly_growth) ** m for m in range(self.months)]
+        self.requests = sum(self.volumes) * DAYS_PER_MONTH  # over the horizon
         kb = p.data.knowledge_base_tokens
         self.kb_fits_prompt = 0 < kb <= self.a.cached_prompt_max_tokens and p.data.need != "behavior"
         freshness = {"static": self.a.refresh_per_month_static, "monthly": self.a.refresh_per_month_monthly,
@@ -337,9 +346,9 @@ class CostModel:
         return {c.id: self._priced(c, plan, plans.get(c.api_twin)) for c, plan in plans.items()}
 
     def _priced(self, c: Candidate, plan: _Plan, twin: _Plan | None) -> Priced:
-        monthly = [plan.monthly(v) for v in self.volumes]
+        monthly = plan.series(self.volumes)
         tco = plan.upfront + sum(monthly)
-        requests = sum(self.volumes) * DAYS_PER_MONTH
+        requests = self.requests
         facts = dict(plan.facts, replicas_first=plan.replicas(self.volumes[0]),
                      replicas_last=plan.replicas(self.volumes[-1]), api_twin=None,
                      break_even_requests_per_day=None, break_even_month=None)

@@ -121,45 +121,54 @@ def _confidence(margin: float | None) -> str:
     return "medium" if margin >= 5 else "low"
 
 
-def decide(profile: Profile | dict | str, *, catalog: Catalog | None = None, rules: RuleSet | None = None) -> Decision:
-    """Price, score and rank every candidate path for `profile` (a Profile, a dict, or a JSON file path)."""
-    profile, rules, model, base, priced = _evaluate(profile, catalog, rules)
+def _rank(profile: Profile, rules: RuleSet, priced: list[Priced], base: dict[str, Any]) -> list[Ranked]:
+    """Vetoes, points and the cost term for every candidate, best first (the hot loop of batch and sensitivity)."""
     # Rules that read only the profile give the same answer for every candidate: evaluate each once.
     fired_once: dict[str, bool] = {}
-    ctx: dict[str, Any] | None = None
+    ctx: dict[str, Any] = {}
     evaluated = []
     for p in priced:
-        fresh = False
-        vetoes, reasons = [], []
-        for r in rules.applicable(p.adaptation, p.retrieval == "rag", p.serving):
-            if r.per_candidate:
-                if not fresh:
-                    ctx, fresh = candidate_context(base, p, into=ctx), True
-                fired = r.fires(ctx)
-            else:
-                fired = fired_once.get(r.id)
-                if fired is None:
-                    fired = fired_once[r.id] = r.fires(base)
+        once, each = rules.split(p.adaptation, p.retrieval == "rag", p.serving)
+        hits = []
+        for r in once:
+            fired = fired_once.get(r.id)
+            if fired is None:
+                fired = fired_once[r.id] = r.fires(base)
             if fired:
-                (vetoes if r.spec.veto else reasons).append(r.effect)
-        reasons.sort(key=lambda x: (-abs(x.points), x.rule))
+                hits.append(r)
+        if each:
+            ctx = candidate_context(base, p, into=ctx or None)
+            hits += [r for r in each if r.fires(ctx)]
+        vetoes = [r.effect for r in hits if r.spec.veto]
+        reasons = sorted((r.effect for r in hits if not r.spec.veto), key=lambda x: (-abs(x.points), x.rule))
         evaluated.append((p, vetoes, reasons))
 
-    eligible_tco = [p.cost.tco_usd for p, vetoes, _ in evaluated if not vetoes and p.cost.tco_usd > 0]
-    cheapest = min(eligible_tco, default=None)
-    policy = rules.policy
+    cheapest = min((p.cost.tco_usd for p, vetoes, _ in evaluated if not vetoes and p.cost.tco_usd > 0), default=None)
+    cap, weight = rules.policy.cost_cap, rules.policy.cost_weight
     ranked = []
     for p, vetoes, reasons in evaluated:
         cost_points = 0.0
         if cheapest and p.cost.tco_usd > 0:
-            cost_points = max(-policy.cost_cap, -policy.cost_weight * math.log2(p.cost.tco_usd / cheapest))
+            cost_points = max(-cap, -weight * math.log2(p.cost.tco_usd / cheapest))
         score = sum(r.points for r in reasons) + cost_points
-        ranked.append(Ranked(
-            id=p.id, adaptation=p.adaptation, retrieval=p.retrieval, serving=p.serving, label=LABELS[p.id],
-            eligible=not vetoes, vetoes=vetoes, score=round(score, 6) + 0.0, reasons=reasons,
-            cost_points=round(cost_points, 6) + 0.0, cost=p.cost, facts=p.facts))
+        ranked.append(Ranked(id=p.id, adaptation=p.adaptation, retrieval=p.retrieval, serving=p.serving,
+                             label=LABELS[p.id], eligible=not vetoes, vetoes=vetoes, score=round(score, 6) + 0.0,
+                             reasons=reasons, cost_points=round(cost_points, 6) + 0.0, cost=p.cost,
+                             facts=p.facts))
     ranked.sort(key=lambda r: (not r.eligible, -r.score, r.cost.tco_usd, r.id))
+    return ranked
 
+
+def winner(profile: Profile | dict | str, *, catalog: Catalog | None = None, rules: RuleSet | None = None) -> str:
+    """Only the winning candidate's id: what sensitivity searches need, without building the whole Decision."""
+    profile, rules, _, base, priced = _evaluate(profile, catalog, rules)
+    return _rank(profile, rules, priced, base)[0].id
+
+
+def decide(profile: Profile | dict | str, *, catalog: Catalog | None = None, rules: RuleSet | None = None) -> Decision:
+    """Price, score and rank every candidate path for `profile` (a Profile, a dict, or a JSON file path)."""
+    profile, rules, model, base, priced = _evaluate(profile, catalog, rules)
+    ranked = _rank(profile, rules, priced, base)
     warnings = []
     top = ranked[0]
     if not top.eligible:
@@ -169,11 +178,10 @@ def decide(profile: Profile | dict | str, *, catalog: Catalog | None = None, rul
     recommendation = Recommendation(
         id=top.id, adaptation=top.adaptation, retrieval=top.retrieval, serving=top.serving, label=top.label,
         score=top.score, confidence=_confidence(margin), margin=margin, summary=_summary(top, profile))
-    return Decision(
-        schema_version=1, project=profile.project.name, recommendation=recommendation, ranking=ranked,
-        assumptions=model.assumptions_used(), ruleset=RulesetInfo(version=rules.version,
-                                                                                 digest=rules.digest),
-        advisor_version=__version__, warnings=warnings, profile=profile)
+    return Decision(schema_version=1, project=profile.project.name, recommendation=recommendation, ranking=ranked,
+                    assumptions=model.assumptions_used(),
+                    ruleset=RulesetInfo(version=rules.version, digest=rules.digest),
+                    advisor_version=__version__, warnings=warnings, profile=profile)
 
 
 def _summary(top: Ranked, profile: Profile) -> str:

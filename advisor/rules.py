@@ -356,8 +356,24 @@ class Rule:
                 and (a.serving is None or serving in a.serving))
 
     def fires(self, ctx: Ctx) -> bool:
-        return (all(c(ctx) for c in self.all) and (not self.any or any(c(ctx) for c in self.any))
-                and not any(c(ctx) for c in self.none))
+        return self._fires(ctx)
+
+    @cached_property
+    def _fires(self) -> Callable[[Ctx], bool]:
+        """The condition as one closure over the clauses' compiled functions (no per-call indirection)."""
+        all_, any_, none_ = (tuple(c.fn for c in group) for group in (self.all, self.any, self.none))
+
+        def fires(ctx: Ctx) -> bool:
+            for f in all_:
+                if not f(ctx):
+                    return False
+            if any_ and not any(f(ctx) for f in any_):
+                return False
+            for f in none_:
+                if f(ctx):
+                    return False
+            return True
+        return fires
 
     def clauses(self) -> list[tuple[str, Clause]]:
         return [("all", c) for c in self.all] + [("any", c) for c in self.any] + [("none", c) for c in self.none]
@@ -368,8 +384,8 @@ class RuleSet:
     rules: tuple[Rule, ...]
     policy: Policy
     digest: str
-    _applicable: dict[tuple[str, bool, str], tuple[Rule, ...]] = field(default_factory=dict, compare=False,
-                                                                      repr=False)
+    _applicable: dict[tuple[Any, ...], tuple[tuple[Rule, ...], ...]] = field(default_factory=dict, compare=False,
+                                                                            repr=False)
 
     @property
     def version(self) -> str:
@@ -377,10 +393,19 @@ class RuleSet:
 
     def applicable(self, adaptation: str, rag: bool, serving: str) -> tuple[Rule, ...]:
         """The rules whose selector matches a candidate shape, in file order (memoised: 20 shapes at most)."""
-        key = (adaptation, rag, serving)
+        return self._split(adaptation, rag, serving)[0]
+
+    def split(self, adaptation: str, rag: bool, serving: str) -> tuple[tuple[Rule, ...], tuple[Rule, ...]]:
+        """The applicable rules that read only the profile, and those that read the candidate's computed fields."""
+        _, once, each = self._split(adaptation, rag, serving)
+        return once, each
+
+    def _split(self, *key: Any) -> tuple[tuple[Rule, ...], tuple[Rule, ...], tuple[Rule, ...]]:
         found = self._applicable.get(key)
         if found is None:
-            found = self._applicable[key] = tuple(r for r in self.rules if r.applies_to(*key))
+            rules = tuple(r for r in self.rules if r.applies_to(*key))
+            found = self._applicable[key] = (rules, tuple(r for r in rules if not r.per_candidate),
+                                             tuple(r for r in rules if r.per_candidate))
         return found
 
     def examples_failures(self) -> list[str]:

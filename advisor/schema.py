@@ -59,6 +59,9 @@ class Project(Section):
     description: str | None = field(
         "One-sentence description", "What the AI feature does for its users, in one sentence.", None,
         max_length=2000)
+    deciders: list[Annotated[str, Field(min_length=1, max_length=200)]] = field(
+        "Who makes this decision", "Names or roles, shown in the memo's front matter, e.g. CTO, Head of Support.",
+        [], max_length=20)
     use_case: UseCase = field(
         "Main use case", "The closest match; 'agent' means the model plans and calls tools over several steps.")
     modality: Modality = field(
