@@ -18,7 +18,8 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 
 _EXPORTS = {
-    "decide": "engine", "explain": "engine", "Decision": "engine",
+    "decide": "engine", "explain": "engine", "Decision": "engine", "memo": "report",
+    "what_would_change": "sensitivity",
     "Profile": "schema", "load_profile": "io",
     "load_rules": "rules", "load_catalog": "catalog", "price": "costs",
     "AdvisorError": "errors", "InputError": "errors", "UnknownIdError": "errors", "CatalogError": "errors",
@@ -32,7 +33,9 @@ if TYPE_CHECKING:
     from .engine import Decision, decide, explain
     from .errors import AdvisorError, CatalogError, InputError, RuleError, TemplateError, UnknownIdError
     from .io import load_profile
+    from .report import memo
     from .rules import load_rules
+    from .sensitivity import what_would_change
     from .schema import Profile
 
 

@@ -118,13 +118,41 @@ def _rules(dirs: list[Path] | None):
 
 @app.command()
 def decide(profile: ProfileArg, format: FormatOpt = Format.markdown, out: OutOpt = None, rules: RulesOpt = None,
-           catalog: CatalogOpt = None) -> None:
-    """Recommend a path: price every candidate, apply the rules, rank; a Markdown memo or the decision JSON."""
+           catalog: CatalogOpt = None,
+           template: Annotated[Optional[Path], typer.Option(
+               "--template", help="Render the memo with this Jinja2 template instead (sandboxed; it may "
+               "{% extends \"decision.md.j2\" %} and override blocks).", dir_okay=False)] = None,
+           date: Annotated[Optional[str], typer.Option("--date", help="The memo's date, YYYY-MM-DD (default: "
+                                                       "today).")] = None) -> None:
+    """Recommend a path: price every candidate, apply the rules, rank; a Markdown decision memo or the JSON."""
     from .engine import decide as decide_
+    from .errors import InputError
+    from .io import read_text
     from .report import memo
+    from .sensitivity import what_would_change
 
-    d = decide_(profile, catalog=_catalog(catalog), rules=_rules(rules))
-    _emit(_json(d.model_dump(mode="json")) if format is Format.json else memo(d), out)
+    if template is not None and format is Format.json:
+        raise InputError("--template applies to --format markdown")
+    source = read_text(template, "template")[0] if template is not None else None
+    when = _date(date)
+    cat, rs = _catalog(catalog), _rules(rules)
+    d = decide_(profile, catalog=cat, rules=rs)
+    if format is Format.json:
+        _emit(_json(d.model_dump(mode="json")), out)
+    else:
+        changes = what_would_change(d.profile, catalog=cat, rules=rs, winner=d.recommendation.id)
+        _emit(memo(d, changes=changes, date=when, template=source), out)
+
+
+def _date(text: str | None) -> str | None:
+    import datetime
+
+    if text is None:
+        return None
+    try:
+        return datetime.date.fromisoformat(text).isoformat()
+    except ValueError:
+        raise InputError(f"--date {text!r}: not a date; use YYYY-MM-DD") from None
 
 
 @app.command()

@@ -81,6 +81,20 @@ def value(v: Any) -> str:
     return str(v)
 
 
+def change_value(v: Any, input: str, profile: Any) -> str:
+    """A flip-point value in the unit of its input (see sensitivity.KNOBS)."""
+    if input == "budget":
+        b = profile.budget
+        return f"{usd(b.monthly_usd * v)}/month, {usd(b.upfront_usd * v)} upfront" + (f" (×{v:.2g})" if v != 1 else "")
+    if input == "usage.monthly_growth":
+        return f"{v * 100:+.1f} %/month".replace("-", "−")
+    if input == "latency.p95_ms":
+        return ms(v)
+    if isinstance(v, str):
+        return v.replace("_", " ")
+    return num(v)
+
+
 def values(d: dict[str, Any]) -> str:
     """Clause values for a trace table: `field` = value."""
     return "; ".join(f"`{k}` = {cell(value(v))}" for k, v in d.items()) or "—"
@@ -88,25 +102,38 @@ def values(d: dict[str, Any]) -> str:
 
 @cache
 def _environment():
-    import jinja2
+    """One sandboxed environment for shipped and user templates: a template can format the data it is given and
+    include or extend the shipped templates, but cannot reach Python internals, call unsafe methods, or read files."""
+    from jinja2 import FileSystemLoader, StrictUndefined
+    from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(shipped("templates"))),
-        undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
+    env = ImmutableSandboxedEnvironment(
+        loader=FileSystemLoader(str(shipped("templates"))),
+        undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
         autoescape=False,
     )
     env.filters.update(usd=usd, num=num, pct=pct, ms=ms, md=md, cell=cell, applies=applies, value=value,
-                       values=values)
+                       values=values, change_value=change_value)
     return env
 
 
-def render(template: str, **context: Any) -> str:
+def render(template: str, *, source: str | None = None, **context: Any) -> str:
+    """Render a shipped template by name, or `source` (a user's template text, named `template` in errors)."""
     import jinja2
+    from jinja2.sandbox import SecurityError
 
     try:
-        return _environment().get_template(template).render(**context)
+        env = _environment()
+        compiled = env.get_template(template) if source is None else env.from_string(source)
+        return compiled.render(**context)
+    except SecurityError as e:
+        raise TemplateError(f"{template}: refused, unsafe template: {e}") from None
+    except jinja2.TemplateSyntaxError as e:
+        raise TemplateError(f"{template}: line {e.lineno}: {e.message}") from None
+    except jinja2.UndefinedError as e:
+        raise TemplateError(f"{template}: {e.message} (see the memo variables in templates/decision.md.j2)") from None
     except jinja2.TemplateError as e:
-        raise TemplateError(f"template {template}: {e}") from None
+        raise TemplateError(f"{template}: {e}") from None
 
 
 # -- the decision memo ------------------------------------------------------------------------------------------------
@@ -135,19 +162,55 @@ def contrast(winner: Any, other: Any, months: int) -> list[Point]:
     return sorted(out, key=lambda p: (p.points, p.text))
 
 
-def memo(decision: Any, *, date: str | None = None) -> str:
-    """The Markdown decision memo for a Decision (everything it shows comes from the decision itself)."""
+class Chart(NamedTuple):
+    """Cumulative cost of the top candidates: one whole-dollar value per month, and the rows of the table beside it."""
+
+    ids: list[str]
+    series: list[list[int]]
+    rows: list[tuple[int, list[float]]]
+
+
+def cumulative(candidate: Any) -> list[float]:
+    """Upfront plus every month so far: the amount spent by the end of each month."""
+    total, out = candidate.cost.upfront_usd, []
+    for m in candidate.cost.monthly_usd:
+        total += m
+        out.append(total)
+    return out
+
+
+def chart(candidates: list[Any], months: int) -> Chart:
+    sums = [cumulative(c) for c in candidates]
+    step = max(1, months // 6)
+    shown = sorted({1, *range(step, months + 1, step), months})
+    return Chart(ids=[c.id for c in candidates], series=[[round(v) for v in s] for s in sums],
+                 rows=[(m, [s[m - 1] for s in sums]) for m in shown])
+
+
+def memo(decision: Any, *, changes: list[Any] | None = None, date: str | None = None,
+         template: str | None = None) -> str:
+    """The Markdown decision memo: everything it shows comes from the decision and the computed `changes`
+    (see sensitivity.what_would_change). `template` is the text of a user's own template (rendered sandboxed)."""
     ranking = decision.ranking
+    p = decision.profile
     top = ranking[0]
     eligible = [r for r in ranking if r.eligible]
-    months = decision.profile.preferences.horizon_months
+    months = p.preferences.horizon_months
     runners = [(r, contrast(top, r, months)) for r in eligible[1:3]] if top.eligible else []
     vetoes: dict[str, tuple[str, list[str]]] = {}
     for r in ranking:
         for v in r.vetoes:
             vetoes.setdefault(v.rule, (v.why, []))[1].append(r.id)
-    return render("decision.md.j2", d=decision, p=decision.profile, top=top, eligible=eligible,
-                  runners=runners, vetoes=vetoes, months=months, date=date or _today())
+    # The vetoes that shape the decision most: those ruling out a whole family of candidates.
+    drivers = sorted(((why, len(ids)) for why, ids in vetoes.values() if len(ids) >= 4), key=lambda x: (-x[1], x[0]))
+    over_budget = next((m + 1 for m, usd_ in enumerate(top.cost.monthly_usd) if usd_ > p.budget.monthly_usd), None)
+    context = dict(
+        d=decision, p=p, top=top, eligible=eligible, runners=runners, vetoes=vetoes, drivers=drivers, months=months,
+        date=date or _today(), chart=chart((eligible or ranking)[:3], months), changes=changes or [],
+        self_hosted=[r for r in eligible if r.serving == "self-host" and r.facts.api_twin],
+        over_budget_month=over_budget,
+    )
+    return render("--template" if template is not None else "decision.md.j2", source=template, **context)
 
 
 def _today() -> str:

@@ -74,8 +74,8 @@ KNOBS = (
            additive=(0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0)),
     _field("data", "labeled_examples", "labeled examples", integer=True,
            from_zero=(10, 100, 1000, 10_000, 100_000, 1_000_000)),
-    _field("latency", "p95_ms", "p95 latency target (ms)", integer=True, lo=1),
-    _Knob("budget", "budget (monthly and upfront, scaled together)", lambda p: 1.0, _scale_budget),
+    _field("latency", "p95_ms", "p95 latency target", integer=True, lo=1),
+    _Knob("budget", "budget (monthly and upfront together)", lambda p: 1.0, _scale_budget),
 )
 
 

@@ -130,7 +130,7 @@ def test_decide_json_follows_the_contract(path):
                                   "cost_per_request_usd", "monthly_usd"}
         assert len(c["cost"]["monthly_usd"]) == months
         assert all(set(x) >= {"rule", "points", "why", "source"} for x in c["reasons"])
-        assert all(set(v) == {"rule", "why"} for v in c["vetoes"])
+        assert all(set(v) >= {"rule", "why"} for v in c["vetoes"])
     assert all(a["source"] and a["date"] for a in out["assumptions"])
     assert set(out["ruleset"]) == {"version", "digest"} and out["advisor_version"] == advisor.__version__
     assert isinstance(out["warnings"], list)
@@ -163,7 +163,8 @@ def test_library_accepts_path_dict_or_profile(chatbot):
 def test_decide_markdown_is_a_memo_naming_the_winner():
     r = runner.invoke(app, ["decide", str(ROOT / "examples" / "customer-chatbot.json")])
     assert r.exit_code == 0, r.output
-    assert "**Decision:** `prompt@api`" in r.stdout and "## Why `prompt@api`" in r.stdout
+    assert "**Decision:** Prompt a general model on a hosted API — `prompt@api`." in r.stdout
+    assert "## Why `prompt@api`" in r.stdout
     for debris in ("None", "nan", "{{", "{%"):
         assert debris not in r.stdout
 
