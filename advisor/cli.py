@@ -127,13 +127,11 @@ def decide(profile: ProfileArg, format: FormatOpt = Format.markdown, out: OutOpt
     """Recommend a path: price every candidate, apply the rules, rank; a Markdown decision memo or the JSON."""
     from .engine import decide as decide_
     from .errors import InputError
-    from .io import read_text
     from .report import memo
     from .sensitivity import what_would_change
 
     if template is not None and format is Format.json:
         raise InputError("--template applies to --format markdown")
-    source = read_text(template, "template")[0] if template is not None else None
     when = _date(date)
     cat, rs = _catalog(catalog), _rules(rules)
     d = decide_(profile, catalog=cat, rules=rs)
@@ -141,11 +139,13 @@ def decide(profile: ProfileArg, format: FormatOpt = Format.markdown, out: OutOpt
         _emit(_json(d.model_dump(mode="json")), out)
     else:
         changes = what_would_change(d.profile, catalog=cat, rules=rs, winner=d.recommendation.id)
-        _emit(memo(d, changes=changes, date=when, template=source), out)
+        _emit(memo(d, changes=changes, date=when, template=template), out)
 
 
 def _date(text: str | None) -> str | None:
     import datetime
+
+    from .errors import InputError
 
     if text is None:
         return None

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import re
 from functools import cache
+from pathlib import Path
 from typing import Any, NamedTuple
 
 from .errors import TemplateError
@@ -90,8 +91,9 @@ def change_value(v: Any, input: str, profile: Any) -> str:
         return f"{v * 100:+.1f} %/month".replace("-", "−")
     if input == "latency.p95_ms":
         return ms(v)
-    if isinstance(v, str):
-        return v.replace("_", " ")
+    if input == "data.residency":
+        return {"none": "no restriction", "region": "in-region provider", "on_prem": "own infrastructure",
+                "air_gapped": "air-gapped"}[v]
     return num(v)
 
 
@@ -150,7 +152,8 @@ def contrast(winner: Any, other: Any, months: int) -> list[Point]:
     """Where `other` lost points against `winner`, largest first: rules only one of them fired, and cost."""
     mine = {r.rule: r for r in winner.reasons}
     theirs = {r.rule: r for r in other.reasons}
-    out = [Point(r.points, r.why, r.source) for k, r in theirs.items() if k not in mine]
+    out = [Point(r.points, r.why if r.points < 0 else f"in its favour: {r.why}", r.source)
+           for k, r in theirs.items() if k not in mine]
     out += [Point(-r.points, f"only `{winner.id}` earns this — {r.why}", r.source)
             for k, r in mine.items() if k not in theirs]
     delta = other.cost_points - winner.cost_points
@@ -188,9 +191,14 @@ def chart(candidates: list[Any], months: int) -> Chart:
 
 
 def memo(decision: Any, *, changes: list[Any] | None = None, date: str | None = None,
-         template: str | None = None) -> str:
+         template: str | Path | None = None) -> str:
     """The Markdown decision memo: everything it shows comes from the decision and the computed `changes`
-    (see sensitivity.what_would_change). `template` is the text of a user's own template (rendered sandboxed)."""
+    (see sensitivity.what_would_change). `template`: the path of a user's own template, rendered sandboxed."""
+    source = None
+    if template is not None:
+        from .io import read_text
+
+        source, template = read_text(template, "template")
     ranking = decision.ranking
     p = decision.profile
     top = ranking[0]
@@ -210,7 +218,7 @@ def memo(decision: Any, *, changes: list[Any] | None = None, date: str | None = 
         self_hosted=[r for r in eligible if r.serving == "self-host" and r.facts.api_twin],
         over_budget_month=over_budget,
     )
-    return render("--template" if template is not None else "decision.md.j2", source=template, **context)
+    return render(template if template is not None else "decision.md.j2", source=source, **context)
 
 
 def _today() -> str:
