@@ -219,6 +219,37 @@ def list_cmd(dirs: DirArg = None, alone: AloneOpt = False, format: FormatOpt = F
 
 
 @app.command()
+def interview(
+        out: Annotated[Path, typer.Option("--out", "-o", help="Answers file, saved after every answer; the finished "
+                                          "profile.", dir_okay=False)] = Path("profile.json"),
+        resume: Annotated[bool, typer.Option("--resume", help="Continue the interrupted interview saved in --out."
+                                             )] = False,
+        answers: Annotated[Optional[Path], typer.Option("--answers", help="Pre-fill from this (partial) profile "
+                                                        "JSON; only what is missing is asked.", dir_okay=False)
+                           ] = None,
+        defaults: Annotated[bool, typer.Option("--defaults", help="Do not ask: take every schema default (fails "
+                                               "naming the questions that have none).")] = False,
+        memo_path: Annotated[Optional[Path], typer.Option("--memo", help="Where to write the decision memo "
+                                                          "(default: memo.md beside --out).", dir_okay=False)
+                             ] = None,
+        rules: RulesOpt = None, catalog: CatalogOpt = None) -> None:
+    """Answer guided questions about the project; writes the profile and the decision memo, prints the decision."""
+    from .engine import decide as decide_
+    from .interview import conduct
+    from .report import memo
+    from .sensitivity import what_would_change
+
+    profile = conduct(out, resume=resume, answers=answers, use_defaults=defaults)
+    cat, rs = _catalog(catalog), _rules(rules)
+    d = decide_(profile, catalog=cat, rules=rs)
+    target = memo_path or out.parent / "memo.md"
+    _emit(memo(d, changes=what_would_change(profile, catalog=cat, rules=rs, winner=d.recommendation.id)), target)
+    typer.echo(f"advisor: profile saved to {out}", err=True)
+    rec = d.recommendation
+    _emit(f"{rec.id}: {rec.label} (confidence {rec.confidence}). {rec.summary}", None)
+
+
+@app.command()
 def schema() -> None:
     """Print the profile's JSON Schema (every field with its description, type and range)."""
     from .schema import json_schema
