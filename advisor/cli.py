@@ -24,7 +24,7 @@ class _Group(TyperGroup):
         try:
             return super().invoke(ctx)
         except AdvisorError as e:
-            typer.echo(f"advisor: error: {e}", err=True)
+            typer.echo(f"advisor: {'' if e.exit_code == 130 else 'error: '}{e}", err=True)
             raise typer.Exit(e.exit_code) from None
         except KeyboardInterrupt:
             typer.echo("advisor: interrupted", err=True)

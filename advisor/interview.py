@@ -277,8 +277,9 @@ class Interview:
 
         self._say(f"  {q.help}" if q.help else "")
         if q.kind == "select":
-            return self._ask(questionary.select(q.text, choices=list(q.choices),
-                                                default=current if current in q.choices else None, **self._kw()))
+            choices = [questionary.Choice(c.replace("_", " "), value=c) for c in q.choices]
+            default = next((c for c in choices if c.value == current), None)
+            return self._ask(questionary.select(q.text, choices=choices, default=default, **self._kw()))
         if q.kind == "confirm":
             return self._ask(questionary.confirm(q.text, default=bool(current), **self._kw()))
         if q.kind == "list":
