@@ -246,7 +246,7 @@ def interview(
     _emit(memo(d, changes=what_would_change(profile, catalog=cat, rules=rs, winner=d.recommendation.id)), target)
     typer.echo(f"advisor: profile saved to {out}", err=True)
     rec = d.recommendation
-    _emit(f"{rec.id}: {rec.label} (confidence {rec.confidence}). {rec.summary}", None)
+    _emit(f"{rec.id} (confidence {rec.confidence}) — {rec.summary} Memo: {target}", None)
 
 
 @app.command()

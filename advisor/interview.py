@@ -390,6 +390,8 @@ def _as_number(q: Question, value: float) -> float | int:
 
 
 def _show(value: Any) -> str:
+    if value is None:
+        return "—"
     if isinstance(value, bool):
         return "yes" if value else "no"
     return f"{value:g}" if isinstance(value, float) else str(value)
@@ -428,7 +430,7 @@ def summary(answers: Answers) -> str:
         for section in sections:
             for name, value in answers.get(section, {}).items():
                 q = by_path.get(f"{section}.{name}")
-                label = q.text if q else name
+                label = q.text if q else Profile.model_fields[section].annotation.model_fields[name].description  # type: ignore[union-attr]
                 if name == "evals":
                     value = ", ".join(f"{e['approach']} {e['score']:g}" for e in value) or "none measured"
                 shown = ", ".join(value) or "—" if isinstance(value, list) else _show(value)
