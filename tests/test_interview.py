@@ -4,7 +4,6 @@ in a pseudo-terminal."""
 import json
 import os
 import pty
-import re
 import select
 import subprocess
 import sys
