@@ -110,10 +110,22 @@ def costs(profile: ProfileArg, format: FormatOpt = Format.markdown, out: OutOpt 
     _emit(text, out)
 
 
-def _rules(dirs: list[Path] | None):
+def _rules(dirs: list[Path] | None, alone: bool = False):
+    """The shipped rules plus each DIR; with `alone`, only the DIRs (for checking a rule pack by itself)."""
+    from .errors import InputError
     from .rules import load_rules
 
-    return load_rules(*(dirs or []))
+    if alone and not dirs:
+        raise InputError("--alone needs at least one DIR")
+    return load_rules(*(dirs or []), include_shipped=not alone)
+
+
+def _memo(d, cat, rs, **kw) -> str:
+    """The memo for decision `d`, with its what-would-change section computed under the same catalog and rules."""
+    from .report import memo
+    from .sensitivity import what_would_change
+
+    return memo(d, changes=what_would_change(d.profile, catalog=cat, rules=rs, winner=d.recommendation.id), **kw)
 
 
 @app.command()
@@ -127,8 +139,6 @@ def decide(profile: ProfileArg, format: FormatOpt = Format.markdown, out: OutOpt
     """Recommend a path: price every candidate, apply the rules, rank; a Markdown decision memo or the JSON."""
     from .engine import decide as decide_
     from .errors import InputError
-    from .report import memo
-    from .sensitivity import what_would_change
 
     if template is not None and format is Format.json:
         raise InputError("--template applies to --format markdown")
@@ -138,8 +148,7 @@ def decide(profile: ProfileArg, format: FormatOpt = Format.markdown, out: OutOpt
     if format is Format.json:
         _emit(_json(d.model_dump(mode="json")), out)
     else:
-        changes = what_would_change(d.profile, catalog=cat, rules=rs, winner=d.recommendation.id)
-        _emit(memo(d, changes=changes, date=when, template=template), out)
+        _emit(_memo(d, cat, rs, date=when, template=template), out)
 
 
 def _date(text: str | None) -> str | None:
@@ -174,19 +183,10 @@ DirArg = Annotated[Optional[list[Path]], typer.Argument(metavar="[DIR]...", help
 AloneOpt = Annotated[bool, typer.Option("--alone", help="Check DIR on its own, without the shipped rules.")]
 
 
-def _rules_for(dirs: list[Path] | None, alone: bool):
-    from .errors import InputError
-    from .rules import load_rules
-
-    if alone and not dirs:
-        raise InputError("--alone needs at least one DIR")
-    return load_rules(*(dirs or []), include_shipped=not alone)
-
-
 @rules_app.command()
 def lint(dirs: DirArg = None, alone: AloneOpt = False) -> None:
     """Load and type-check rule files; one error names the file, rule, field and the nearest known fields."""
-    rs = _rules_for(dirs, alone)
+    rs = _rules(dirs, alone)
     files = len({r.file for r in rs.rules})
     _emit(f"ok: {len(rs.rules)} rules in {files} files (ruleset {rs.version}, digest {rs.digest})", None)
 
@@ -196,7 +196,7 @@ def test_cmd(dirs: DirArg = None, alone: AloneOpt = False) -> None:
     """Run every rule's [[rule.example]] blocks (given facts → fires true/false); exit 1 if any fails."""
     from .errors import RuleError
 
-    rs = _rules_for(dirs, alone)
+    rs = _rules(dirs, alone)
     failures = rs.examples_failures()
     if failures:
         for f in failures:
@@ -211,7 +211,7 @@ def list_cmd(dirs: DirArg = None, alone: AloneOpt = False, format: FormatOpt = F
     """List every rule: id, what it applies to, its effect, why, and the guidance it cites."""
     from .report import render
 
-    rs = _rules_for(dirs, alone)
+    rs = _rules(dirs, alone)
     if format is Format.json:
         _emit(_json([{"file": r.file, **r.spec.model_dump(mode="json")} for r in rs.rules]), None)
     else:
@@ -236,14 +236,12 @@ def interview(
     """Answer guided questions about the project; writes the profile and the decision memo, prints the decision."""
     from .engine import decide as decide_
     from .interview import conduct
-    from .report import memo
-    from .sensitivity import what_would_change
 
     profile = conduct(out, resume=resume, answers=answers, use_defaults=defaults)
     cat, rs = _catalog(catalog), _rules(rules)
     d = decide_(profile, catalog=cat, rules=rs)
     target = memo_path or out.parent / "memo.md"
-    _emit(memo(d, changes=what_would_change(profile, catalog=cat, rules=rs, winner=d.recommendation.id)), target)
+    _emit(_memo(d, cat, rs), target)
     typer.echo(f"advisor: profile saved to {out}", err=True)
     rec = d.recommendation
     _emit(f"{rec.id} (confidence {rec.confidence}) — {rec.summary} Memo: {target}", None)

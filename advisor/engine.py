@@ -121,7 +121,7 @@ def _confidence(margin: float | None) -> str:
     return "medium" if margin >= 5 else "low"
 
 
-def _rank(profile: Profile, rules: RuleSet, priced: list[Priced], base: dict[str, Any]) -> list[Ranked]:
+def _rank(rules: RuleSet, priced: list[Priced], base: dict[str, Any]) -> list[Ranked]:
     """Vetoes, points and the cost term for every candidate, best first (the hot loop of batch and sensitivity)."""
     # Rules that read only the profile give the same answer for every candidate: evaluate each once.
     fired_once: dict[str, bool] = {}
@@ -159,16 +159,22 @@ def _rank(profile: Profile, rules: RuleSet, priced: list[Priced], base: dict[str
     return ranked
 
 
-def winner(profile: Profile | dict | str, *, catalog: Catalog | None = None, rules: RuleSet | None = None) -> str:
-    """Only the winning candidate's id: what sensitivity searches need, without building the whole Decision."""
-    profile, rules, _, base, priced = _evaluate(profile, catalog, rules)
-    return _rank(profile, rules, priced, base)[0].id
+def winner(profile: Profile | dict | str, *, catalog: Catalog | None = None, rules: RuleSet | None = None,
+           priced: list[Priced] | None = None) -> str:
+    """Only the winning candidate's id: what sensitivity searches need, without building the whole Decision.
+    `priced` reuses an earlier pricing when the change being tried cannot affect costs (budget, residency)."""
+    if priced is None:
+        profile, rules, _, base, priced = _evaluate(profile, catalog, rules)
+    else:
+        profile, rules = load_profile(profile), rules or load_rules()
+        base = profile_context(profile)
+    return _rank(rules, priced, base)[0].id
 
 
 def decide(profile: Profile | dict | str, *, catalog: Catalog | None = None, rules: RuleSet | None = None) -> Decision:
     """Price, score and rank every candidate path for `profile` (a Profile, a dict, or a JSON file path)."""
     profile, rules, model, base, priced = _evaluate(profile, catalog, rules)
-    ranked = _rank(profile, rules, priced, base)
+    ranked = _rank(rules, priced, base)
     warnings = []
     top = ranked[0]
     if not top.eligible:
@@ -197,7 +203,8 @@ def _summary(top: Ranked, profile: Profile) -> str:
 
 def explain(profile: Profile | dict | str, candidate: str | None = None, *, catalog: Catalog | None = None,
             rules: RuleSet | None = None) -> list[dict[str, Any]]:
-    """For each candidate (or one), every applicable rule — fired or not — with each clause's values and result."""
+    """For each candidate (or one), every rule — fired or not — with each clause's values and result. A rule whose
+    selector excludes the candidate is listed with `applies: false` (it cannot fire) and its clauses' values."""
     wanted = parse(candidate).id if candidate is not None else None
     _, rules, _, base, priced = _evaluate(profile, catalog, rules)
     out = []
@@ -206,10 +213,13 @@ def explain(profile: Profile | dict | str, candidate: str | None = None, *, cata
             continue
         ctx = candidate_context(base, p)
         trace = []
-        for r in rules.applicable(p.adaptation, p.retrieval == "rag", p.serving):
+        applicable = set(map(id, rules.applicable(p.adaptation, p.retrieval == "rag", p.serving)))
+        for r in rules.rules:
             clauses = [{"group": group, "clause": c.text, "result": c(ctx),
                         "values": {path: ctx[path] for path in c.paths}} for group, c in r.clauses()]
-            trace.append({"rule": r.id, "title": r.spec.title, "fired": r.fires(ctx),
-                          "effect": "veto" if r.spec.veto else r.spec.points, "clauses": clauses})
+            applies = id(r) in applicable
+            trace.append({"rule": r.id, "title": r.spec.title, "applies": applies,
+                          "fired": applies and r.fires(ctx), "effect": "veto" if r.spec.veto else r.spec.points,
+                          "clauses": clauses})
         out.append({"id": p.id, "rules": trace})
     return out

@@ -5,7 +5,9 @@
     │   └── UnknownIdError   an unknown GPU, API model or candidate id
     ├── CatalogError    a catalog file (`--catalog`) is malformed
     ├── RuleError       a rule file is malformed, or a rule's example fails
-    └── TemplateError   a memo template is missing, broken or unsafe
+    ├── TemplateError   a memo template is missing, broken or unsafe
+    ├── NoTerminal      the interview was started without a terminal (exit 2)
+    └── Interrupted     Ctrl-C in the interview; the answers so far are saved (exit 130)
 """
 
 from __future__ import annotations
@@ -38,6 +40,16 @@ class RuleError(AdvisorError):
 
 class TemplateError(AdvisorError):
     pass
+
+
+class NoTerminal(AdvisorError):
+    exit_code = 2
+
+
+class Interrupted(AdvisorError):
+    """The message says where the answers are saved and how to resume."""
+
+    exit_code = 130
 
 
 def did_you_mean(name: str, known: Iterable[str]) -> str:

@@ -22,7 +22,7 @@ from typing import Annotated, Any, Literal, get_args, get_origin
 
 from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
 
-from .errors import AdvisorError, InputError, did_you_mean
+from .errors import InputError, Interrupted, NoTerminal, did_you_mean
 from .io import load_profile, read_text, write_atomic
 from .schema import SCHEMA_VERSION, Eval, Profile
 
@@ -204,16 +204,6 @@ def load_answers(path: str | Path) -> Answers:
 
 # -- asking ------------------------------------------------------------------------------------------------------
 
-class Interrupted(AdvisorError):
-    """Ctrl-C during the interview: the answers so far are saved; the message says how to resume."""
-
-    exit_code = 130
-
-
-class NoTerminal(AdvisorError):
-    exit_code = 2
-
-
 class Interview:
     """One interview: answers so far, where they are saved, and the terminal (or a test's pipe) to ask on."""
 
@@ -328,13 +318,12 @@ class Interview:
             "Which approaches have you measured on your own eval set?",
             choices=[questionary.Choice(label, value=k, checked=k in before) for k, label in EVAL_APPROACHES.items()],
             **self._kw()))
-        score = EVAL_SCORE
         evals = []
         for approach in picked:
             text = self._ask(questionary.text(f"Score of {EVAL_APPROACHES[approach]} (0–1)",
                                               default=_show(before[approach]) if approach in before else "",
-                                              validate=_number_validator(score), **self._kw()))
-            evals.append({"approach": approach, "score": score.check(parse_number(text))})
+                                              validate=_number_validator(EVAL_SCORE), **self._kw()))
+            evals.append({"approach": approach, "score": EVAL_SCORE.check(parse_number(text))})
         self.answer("quality.evals", evals)
 
     # - the whole interview -

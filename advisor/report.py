@@ -145,23 +145,21 @@ class Point(NamedTuple):
 
     points: float
     text: str
-    source: str
 
 
 def contrast(winner: Any, other: Any, months: int) -> list[Point]:
     """Where `other` lost points against `winner`, largest first: rules only one of them fired, and cost."""
     mine = {r.rule: r for r in winner.reasons}
     theirs = {r.rule: r for r in other.reasons}
-    out = [Point(r.points, r.why if r.points < 0 else f"in its favour: {r.why}", r.source)
+    out = [Point(r.points, r.why if r.points < 0 else f"in its favour: {r.why}")
            for k, r in theirs.items() if k not in mine]
-    out += [Point(-r.points, f"only `{winner.id}` earns this — {r.why}", r.source)
-            for k, r in mine.items() if k not in theirs]
+    out += [Point(-r.points, f"only `{winner.id}` earns this — {r.why}") for k, r in mine.items() if k not in theirs]
     delta = other.cost_points - winner.cost_points
     if abs(delta) >= 0.05:
         ratio = other.cost.tco_usd / winner.cost.tco_usd if winner.cost.tco_usd else math.inf
         text = (f"it costs {usd(other.cost.tco_usd)} over {months} months against {usd(winner.cost.tco_usd)}"
                 + (f" ({ratio:.1f}× as much)" if math.isfinite(ratio) and ratio >= 1.05 else ""))
-        out.append(Point(delta, text, "cost term: cost_weight × −log2(TCO ÷ cheapest), rules/ruleset.toml"))
+        out.append(Point(delta, text))
     return sorted(out, key=lambda p: (p.points, p.text))
 
 

@@ -17,6 +17,7 @@ from typing import Any, Literal
 from pydantic import BaseModel
 
 from .catalog import Catalog
+from .costs import CostModel
 from .engine import winner as winner_of
 from .rules import RuleSet
 from .schema import Profile
@@ -48,6 +49,7 @@ class _Knob:
     hi: float = math.inf
     from_zero: tuple[float, ...] = ()  # absolute ladder when the current value is 0
     additive: tuple[float, ...] = ()  # steps added instead of factors (growth rates)
+    reprices: bool = True  # False when the input only feeds rules (budget, residency): reuse the baseline pricing
 
 
 def _setter(section: str, name: str) -> Callable[[Profile, Any], Profile]:
@@ -75,20 +77,21 @@ KNOBS = (
     _field("data", "labeled_examples", "labeled examples", integer=True,
            from_zero=(10, 100, 1000, 10_000, 100_000, 1_000_000)),
     _field("latency", "p95_ms", "p95 latency target", integer=True, lo=1),
-    _Knob("budget", "budget (monthly and upfront together)", lambda p: 1.0, _scale_budget),
+    _Knob("budget", "budget (monthly and upfront together)", lambda p: 1.0, _scale_budget, reprices=False),
 )
+RESIDENCY_KNOB = _field("data", "residency", "data residency", reprices=False)
 
 
 class _Search:
-    """Counts engine runs; memoises by value so bisection never repeats one."""
+    """One search: the baseline profile, its winner, and its pricing (reused by knobs that cannot change costs)."""
 
-    def __init__(self, profile: Profile, catalog: Catalog | None, rules: RuleSet | None, winner: str):
+    def __init__(self, profile: Profile, catalog: Catalog | None, rules: RuleSet, winner: str):
         self.profile, self.catalog, self.rules, self.winner = profile, catalog, rules, winner
-        self.runs = 0
+        self.priced = list(CostModel(profile, catalog).price_all().values())
 
     def winner_at(self, knob: _Knob, value: Any) -> str:
-        self.runs += 1
-        return winner_of(knob.set(self.profile, value), catalog=self.catalog, rules=self.rules)
+        return winner_of(knob.set(self.profile, value), catalog=self.catalog, rules=self.rules,
+                         priced=None if knob.reprices else self.priced)
 
     def ladder(self, knob: _Knob, x0: float, up: bool) -> list[float]:
         if knob.additive:
@@ -160,10 +163,9 @@ def what_would_change(profile: Profile, *, catalog: Catalog | None = None, rules
     changes = [c for knob in KNOBS for up in (False, True) if (c := search.flip(knob, up)) is not None]
     current = profile.data.residency
     i = RESIDENCY.index(current)
-    residency = _field("data", "residency", "data residency")
     for direction, order in (("stricter", RESIDENCY[i + 1:]), ("looser", RESIDENCY[:i][::-1])):
         for value in order:
-            new = search.winner_at(residency, value)
+            new = search.winner_at(RESIDENCY_KNOB, value)
             if new != winner:
                 changes.append(Change(input="data.residency", label="data residency", direction=direction,
                                       current=current, value=value, winner=new))

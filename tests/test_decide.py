@@ -216,6 +216,11 @@ def test_explain_shows_every_clause_with_its_values():
     assert cand["id"] == "prompt@api"
     rules = {x["rule"]: x for x in cand["rules"]}
     assert rules["inference-first"]["fired"] is True and rules["inference-first"]["effect"] == 10
+    # every rule is listed, the ones whose selector excludes this candidate as not applying (and never fired)
+    assert list(rules) == [r.id for r in advisor.load_rules().rules]
+    fine_tune_only = rules["fine-tuning-needs-examples"]
+    assert fine_tune_only["applies"] is False and fine_tune_only["fired"] is False
+    assert fine_tune_only["clauses"][0]["values"] == {"data.labeled_examples": 0}
     veto = rules["residency-keeps-data-off-apis"]
     assert veto["fired"] is False and veto["effect"] == "veto"
     assert veto["clauses"][0]["values"] == {"data.residency": "none"} and veto["clauses"][0]["result"] is False

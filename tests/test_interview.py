@@ -16,8 +16,8 @@ from typer.testing import CliRunner
 
 import advisor
 from advisor.cli import app
-from advisor.errors import InputError
-from advisor.interview import Interrupted, conduct, load_answers, parse_number, questions
+from advisor.errors import InputError, Interrupted
+from advisor.interview import conduct, load_answers, parse_number, questions
 from conftest import ROOT
 
 DOWN, ENTER, SPACE, BACKSPACE, CTRL_C = "\x1b[B", "\r", " ", "\x7f", "\x03"
