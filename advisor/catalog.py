@@ -11,12 +11,12 @@ import tomllib
 from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from .errors import CatalogError, UnknownIdError, did_you_mean
-from .schema import Assumptions, Profile
+from .schema import Assumptions, Profile, numeric_fields
 from .io import describe_validation_error
 
 CATALOG_PATH = Path(__file__).parent / "data" / "catalog.toml"
@@ -52,12 +52,39 @@ class Default(_Entry):
     value: Any
 
 
+class Spread(_Entry):
+    """The default range of an uncertain input, around the profile's (or default's) value: `factor` multiplies
+    it (drawn log-uniformly), `shift` adds to it and `absolute` replaces it (drawn uniformly)."""
+
+    model_config = ConfigDict(strict=False)
+    label: str = Field(min_length=1)
+    low: float
+    high: float
+    scale: Literal["factor", "shift", "absolute"]
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Spread:
+        if self.low > self.high or (self.scale == "factor" and self.low <= 0):
+            raise ValueError(f"needs low ≤ high{' and low > 0 for a factor' if self.scale == 'factor' else ''}")
+        return self
+
+
 class Catalog(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     price_timestamp: datetime
     gpus: dict[str, GPU] = Field(min_length=1)
     fine_tune_api: dict[str, FineTuneAPI]
     defaults: dict[str, Default]
+    uncertainty: dict[str, Spread] = {}
+
+    @field_validator("uncertainty")
+    @classmethod
+    def _spreads_of_inputs(cls, spreads: dict[str, Spread]) -> dict[str, Spread]:
+        known = numeric_fields()
+        for key in spreads:
+            if key not in known:
+                raise ValueError(f"uncertainty: {key!r} is not a numeric profile input{did_you_mean(key, known)}")
+        return spreads
 
     @field_validator("defaults")
     @classmethod

@@ -9,8 +9,10 @@ read until compute-bound at 2·N FLOPs per token), scaled by a calibration facto
 from __future__ import annotations
 
 import math
+import operator
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
@@ -29,6 +31,79 @@ KV_BYTES_8B = 128 * 1024
 KV_EXPONENT = math.log(320 / 128) / math.log(70 / 8)
 TENSOR_PARALLEL = (1, 2, 4, 8, 16, 32, 64)
 SINGLE_NODE_GPUS = 8
+NEVER = math.inf
+MAX_HALVINGS = 13  # serving_concurrency ≤ 4096 = 2^12: the batch reaches 1 within 13 tries
+
+
+class Scalar:
+    """Arithmetic for one scenario. The cost model is written against this small namespace so that the same code
+    prices many scenarios at once when handed `Vector` (numpy arrays): one model, never a vectorised copy."""
+
+    maximum = staticmethod(max)
+    minimum = staticmethod(min)
+    ceil = staticmethod(math.ceil)
+    floor = staticmethod(math.floor)
+
+    @staticmethod
+    def where(cond, a, b):
+        return a if cond else b
+
+    logical_not = staticmethod(operator.not_)
+
+    @staticmethod
+    def all(cond) -> bool:
+        return bool(cond)
+
+    @staticmethod
+    def none_if_never(value):
+        return None if value == NEVER else value
+
+    @staticmethod
+    def first(conds) -> int | None:
+        """1 + the index of the first true condition, or None."""
+        return next((i + 1 for i, c in enumerate(conds) if c), None)
+
+    @staticmethod
+    def label(describe, value) -> str:
+        return describe(value)
+
+    @staticmethod
+    def ratio(a, b):
+        """a / b, or None (a missing value to the rules) when b is 0."""
+        return a / b if b > 0 else None
+
+
+
+class Vector:
+    """`Scalar`'s twin over numpy arrays of scenarios (imported only by sensitivity runs: numpy is not loaded for
+    one decision). Missing values are NaN, "never" is +inf, exactly where `Scalar` says None."""
+
+    def __init__(self):
+        import numpy
+
+        self.np = numpy
+        self.maximum, self.minimum, self.ceil, self.floor = numpy.maximum, numpy.minimum, numpy.ceil, numpy.floor
+        self.where, self.all, self.logical_not = numpy.where, numpy.all, numpy.logical_not
+
+    @staticmethod
+    def none_if_never(value):
+        return value
+
+    def first(self, conds):
+        np = self.np
+        stacked = np.array(np.broadcast_arrays(*conds))
+        return np.where(stacked.any(axis=0), stacked.argmax(axis=0) + 1, np.nan)
+
+    def label(self, describe, value):
+        np = self.np
+        if np.ndim(value) == 0:
+            return describe(float(value))
+        return np.array([describe(v) for v in value.tolist()], dtype=object)
+
+    def ratio(self, a, b):
+        np = self.np
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.where(b > 0, a / np.where(b > 0, b, 1), np.nan)
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -62,9 +137,13 @@ class Replica:
     def call_latency_ms(self, output_tokens: int) -> float:
         return 1000 * (self.prefill_s + output_tokens * self.step_s)
 
+    def choose(self, keep, other: Replica, xp=Scalar) -> Replica:
+        """This replica where `keep`, else `other` (per scenario)."""
+        return Replica(*(xp.where(keep, getattr(self, f), getattr(other, f)) for f in self.__dataclass_fields__))
+
 
 def replica(params: float, precision: str, gpu: GPU, *, prefill_tokens: int, context_tokens: int,
-            output_tokens: int, batch: int, efficiency: float, memory_utilization: float) -> Replica:
+            output_tokens: int, batch: int, efficiency: float, memory_utilization: float, xp=Scalar) -> Replica:
     """Roofline throughput of the smallest tensor-parallel group that holds the weights and at least one sequence.
 
     Step time for a batch of b sequences is the larger of reading the weights plus b KV caches (memory-bound) and
@@ -72,16 +151,19 @@ def replica(params: float, precision: str, gpu: GPU, *, prefill_tokens: int, con
     """
     weights = params * BYTES_PER_PARAM[precision]
     kv = kv_bytes_per_token(params) * context_tokens
-    for gpus in TENSOR_PARALLEL:
-        usable = gpus * gpu.memory_gb * 1e9 * memory_utilization
-        if usable >= weights * INFERENCE_MEMORY_FACTOR and usable - weights >= kv:
-            break
-    b = max(1, min(batch, int((usable - weights) // kv)))
+
+    def usable(gpus):
+        return gpus * gpu.memory_gb * 1e9 * memory_utilization
+
+    gpus = TENSOR_PARALLEL[-1]  # the largest group when nothing smaller fits
+    for g in reversed(TENSOR_PARALLEL[:-1]):
+        gpus = xp.where((usable(g) >= weights * INFERENCE_MEMORY_FACTOR) & (usable(g) - weights >= kv), g, gpus)
+    b = xp.maximum(1, xp.minimum(batch, xp.floor((usable(gpus) - weights) // kv)))
     bandwidth = gpus * gpu.bandwidth_tbs * 1e12
     flops = gpus * gpu.bf16_tflops * 1e12
     per_token_flops = 2.0 * params * (1 + prefill_tokens / output_tokens)
-    step = max((weights + b * kv) / bandwidth, b * per_token_flops / flops) / efficiency
-    prefill = max(weights / bandwidth, 2.0 * params * prefill_tokens / flops) / efficiency
+    step = xp.maximum((weights + b * kv) / bandwidth, b * per_token_flops / flops) / efficiency
+    prefill = xp.maximum(weights / bandwidth, 2.0 * params * prefill_tokens / flops) / efficiency
     return Replica(gpus=gpus, batch=b, output_tokens_per_s=b / step, step_s=step, prefill_s=prefill)
 
 
@@ -146,34 +228,41 @@ class _Plan:
     replica_usd: float  # USD per month per always-on replica (0 when none)
     replicas_per_rpd: float  # replicas needed per request/day at peak
     min_replicas: int
+    always_on: bool  # serves interactively from replicas that run around the clock
     facts: dict
 
-    def replicas(self, v: float) -> int:
-        if not self.replica_usd:
+    def replicas(self, v: float, xp=Scalar) -> int:
+        if not self.always_on:
             return 0
-        return max(self.min_replicas, math.ceil(v * self.replicas_per_rpd - 1e-9))
+        return xp.maximum(self.min_replicas, xp.ceil(v * self.replicas_per_rpd - 1e-9))
 
     def monthly(self, v: float) -> float:
         return self.series([v])[0]
 
-    def series(self, volumes: list[float]) -> list[float]:
+    def series(self, volumes: list[float], xp=Scalar) -> list[float]:
         """`monthly` over a list of volumes, inlined: this is the innermost loop of batch and sensitivity runs."""
         fixed, slope = self.fixed_monthly, self.slope
-        if not self.replica_usd:
+        if not self.always_on:
             return [fixed + slope * v for v in volumes]
-        per, least, usd, ceil = self.replicas_per_rpd, self.min_replicas, self.replica_usd, math.ceil
-        return [fixed + slope * v + usd * max(least, ceil(v * per - 1e-9)) for v in volumes]
+        per, least, usd, ceil, most = self.replicas_per_rpd, self.min_replicas, self.replica_usd, xp.ceil, xp.maximum
+        return [fixed + slope * v + usd * most(least, ceil(v * per - 1e-9)) for v in volumes]
 
 
 class CostModel:
-    """Prices every candidate of one profile. Built once per profile; all look-ups happen in the constructor."""
+    """Prices every candidate of one profile. Built once per profile; all look-ups happen in the constructor.
 
-    def __init__(self, profile: Profile, catalog: Catalog | None = None):
+    With `xp=Vector()` (and `assumptions` already resolved) the profile's numbers may be numpy arrays, one element
+    per scenario, and every figure comes out as an array: how sensitivity runs price thousands of scenarios at once.
+    """
+
+    def __init__(self, profile: Profile, catalog: Catalog | None = None, *, assumptions: Assumptions | None = None,
+                 xp=Scalar):
         self.profile = profile
+        self.xp = xp
         self.catalog = catalog or load_catalog()
-        self.a: Assumptions = resolve(profile, self.catalog)
+        self.a: Assumptions = assumptions or resolve(profile, self.catalog)
         self.gpu = self.catalog.gpu(self.a.gpu)
-        self.gpu_hourly = self.a.gpu_hourly_usd or self.gpu.hourly_usd
+        self.gpu_hourly = self.a.gpu_hourly_usd if self.a.gpu_hourly_usd is not None else self.gpu.hourly_usd
         self.at: datetime = self.catalog.price_timestamp
         self.used: dict[str, Used] = {}
         p = profile
@@ -185,7 +274,7 @@ class CostModel:
         self.volumes = [u.requests_per_day * (1 + u.monthly_growth) ** m for m in range(self.months)]
         self.requests = sum(self.volumes) * DAYS_PER_MONTH  # over the horizon
         kb = p.data.knowledge_base_tokens
-        self.kb_fits_prompt = 0 < kb <= self.a.cached_prompt_max_tokens and p.data.need != "behavior"
+        self.kb_fits_prompt = (0 < kb) & (kb <= self.a.cached_prompt_max_tokens) & (p.data.need != "behavior")
         freshness = {"static": self.a.refresh_per_month_static, "monthly": self.a.refresh_per_month_monthly,
                      "weekly": self.a.refresh_per_month_weekly, "daily": self.a.refresh_per_month_daily,
                      "realtime": self.a.refresh_per_month_daily}
@@ -198,17 +287,17 @@ class CostModel:
         u = self.profile.usage
         if c.rag:
             return u.input_tokens + self.a.rag_context_tokens, 0
-        if self.kb_fits_prompt:
-            kb = self.profile.data.knowledge_base_tokens
-            return u.input_tokens + kb, kb
-        return u.input_tokens, 0
+        kb = self.xp.where(self.kb_fits_prompt, self.profile.data.knowledge_base_tokens, 0)
+        return u.input_tokens + kb, kb
 
     def pretrain_size(self) -> tuple[float, float]:
         """(parameters, tokens) of a from-scratch model: Chinchilla-sized to the corpus (D ≈ 20·N) within 1B–70B
         unless `assumptions.pretrain_params` fixes N; a corpus below 20·N is topped up with public data."""
-        corpus = self.profile.data.unlabeled_tokens
-        n = self.a.pretrain_params or min(max(corpus / 20, 1e9), 70e9)
-        return n, max(float(corpus), 20 * n)
+        corpus, xp = self.profile.data.unlabeled_tokens, self.xp
+        n = self.a.pretrain_params
+        if n is None:
+            n = xp.minimum(xp.maximum(corpus / 20, 1e9), 70e9)
+        return n, xp.maximum(corpus * 1.0, 20 * n)
 
     def _sft_tokens(self, c: Candidate) -> float:
         u = self.profile.usage
@@ -265,7 +354,7 @@ class CostModel:
         if c.adaptation != "prompt":
             if c.serving == "api":
                 ft = self.catalog.fine_tune_prices(a.fine_tune_api_model)
-                sft_usd = sft_tokens / 1e6 * ft.training_usd_per_mtok
+                sft_usd = sft_tokens / 1e6 * ft.training_usd_per_mtok * a.api_price_factor
             else:
                 hours, sft_usd = self._train_open(self._serving_params(c), sft_tokens)
                 facts["training_gpu_hours"] += hours
@@ -291,14 +380,14 @@ class CostModel:
                             + u.output_tokens * ft.output_usd_per_mtok) / 1e6
                 model, params = f"{a.fine_tune_api_model} fine-tuned (hosted)", None
             else:
-                per_call = prices.price_usage(self.api_model, input_tokens, u.output_tokens, cached, self.at)
+                per_call = self._api_call_usd(input_tokens, cached)
                 model, params = f"{self.api_model} (hosted)", None
-            slope += calls_per_month_per_rpd * per_call
+            slope += calls_per_month_per_rpd * per_call * a.api_price_factor
             call_ms = a.api_ttft_ms + 1000 * u.output_tokens / a.api_output_tokens_per_s
         elif c.serving == "self-host":
             params = self._serving_params(c)
             r, call_ms = self._replica_for_latency(params, input_tokens, cached, rag_ms)
-            model = f"open {params / 1e9:g}B {a.precision} on {self.a.gpu}"
+            model = self.xp.label(lambda n: f"open {n / 1e9:g}B {a.precision} on {a.gpu}", params)
             facts.update(gpus_per_replica=r.gpus, replica_output_tokens_per_s=r.output_tokens_per_s,
                          memory_fits=r.gpus <= SINGLE_NODE_GPUS)
             if p.latency.mode == "batch":  # rent GPUs for the hours the work takes
@@ -313,57 +402,75 @@ class CostModel:
             precision = a.on_device_precision
             weight_gb = params * BYTES_PER_PARAM[precision] / 1e9
             facts["on_device_feasible"] = weight_gb <= a.on_device_max_weight_gb
-            model = f"on-device {params / 1e9:g}B {precision} ({weight_gb:.1f} GB)"
+            model = self.xp.label(lambda n: f"on-device {n / 1e9:g}B {precision} "
+                                  f"({n * BYTES_PER_PARAM[precision] / 1e9:.1f} GB)", params)
             call_ms = (input_tokens * a.on_device_prefill_ms_per_token
                        + 1000 * u.output_tokens / a.on_device_tokens_per_s)
         facts.update(model=model, model_params=params,
                      latency_ms=(call_ms + rag_ms) * u.calls_per_request)
         return _Plan(upfront=upfront, fixed_monthly=fixed, people_monthly=people, training=training, slope=slope,
-                     replica_usd=replica_usd, replicas_per_rpd=replicas_per_rpd,
-                     min_replicas=a.min_replicas, facts=facts)
+                     replica_usd=replica_usd, replicas_per_rpd=replicas_per_rpd, min_replicas=a.min_replicas,
+                     always_on=c.serving == "self-host" and p.latency.mode != "batch", facts=facts)
+
+    def _api_call_usd(self, input_tokens, cached):
+        """genai-prices' price of one call (tiers are per call)."""
+        out = self.profile.usage.output_tokens
+        if self.xp is Scalar:
+            return prices.price_usage(self.api_model, input_tokens, out, cached, self.at)
+        return prices.price_usage_many(self.api_model, input_tokens, out, cached, self.at)
 
     def _replica_for_latency(self, params: float, input_tokens: int, cached: int,
                              rag_ms: float) -> tuple[Replica, float]:
         """The most efficient replica whose per-call latency still meets the p95 target (interactive mode):
         halve the batch until a call is fast enough; batch mode runs the full batch."""
-        a, p = self.a, self.profile
+        a, p, xp = self.a, self.profile, self.xp
         out = p.usage.output_tokens
         budget_ms = p.latency.p95_ms / p.usage.calls_per_request - rag_ms
-        batch = a.serving_concurrency
-        while True:
-            r = replica(params, a.precision, self.gpu, prefill_tokens=input_tokens - cached,
-                        context_tokens=input_tokens + out, output_tokens=out, batch=batch,
-                        efficiency=a.serving_efficiency, memory_utilization=a.gpu_memory_utilization)
-            ms = r.call_latency_ms(out)
-            if p.latency.mode == "batch" or ms <= budget_ms or r.batch <= 1:
-                return r, ms
-            batch = r.batch // 2
+
+        def at(batch):
+            return replica(params, a.precision, self.gpu, prefill_tokens=input_tokens - cached,
+                           context_tokens=input_tokens + out, output_tokens=out, batch=batch,
+                           efficiency=a.serving_efficiency, memory_utilization=a.gpu_memory_utilization, xp=xp)
+
+        r = at(a.serving_concurrency)
+        ms = r.call_latency_ms(out)
+        if p.latency.mode == "batch":
+            return r, ms
+        for _ in range(MAX_HALVINGS):
+            done = (ms <= budget_ms) | (r.batch <= 1)
+            if xp.all(done):
+                break
+            smaller = at(xp.where(done, r.batch, r.batch // 2))
+            r, ms = r.choose(done, smaller, xp), xp.where(done, ms, smaller.call_latency_ms(out))
+        return r, ms
 
     # -- all candidates --------------------------------------------------------------------------------------------
 
-    def price_all(self) -> dict[str, Priced]:
+    def figures(self) -> dict[Candidate, tuple[dict[str, Any], dict[str, Any]]]:
+        """Every candidate's (cost, facts) as plain values — arrays under `Vector` — which `price_all` wraps."""
         plans = {c: self.plan(c) for c in all_candidates()}
-        return {c.id: self._priced(c, plan, plans.get(c.api_twin)) for c, plan in plans.items()}
+        return {c: self._figures(c, plan, plans.get(c.api_twin)) for c, plan in plans.items()}
 
-    def _priced(self, c: Candidate, plan: _Plan, twin: _Plan | None) -> Priced:
-        monthly = plan.series(self.volumes)
+    def price_all(self) -> dict[str, Priced]:
+        return {c.id: Priced(id=c.id, adaptation=c.adaptation, retrieval=c.retrieval, serving=c.serving,
+                             cost=Cost(**cost), facts=Facts(**facts))
+                for c, (cost, facts) in self.figures().items()}
+
+    def _figures(self, c: Candidate, plan: _Plan, twin: _Plan | None) -> tuple[dict[str, Any], dict[str, Any]]:
+        xp, volumes = self.xp, self.volumes
+        monthly = plan.series(volumes, xp)
         tco = plan.upfront + sum(monthly)
-        requests = self.requests
-        facts = dict(plan.facts, replicas_first=plan.replicas(self.volumes[0]),
-                     replicas_last=plan.replicas(self.volumes[-1]), api_twin=None,
+        facts = dict(plan.facts, replicas_first=plan.replicas(volumes[0], xp),
+                     replicas_last=plan.replicas(volumes[-1], xp), api_twin=None,
                      break_even_requests_per_day=None, break_even_month=None)
         if c.serving == "self-host" and twin is not None:
-            v = break_even(plan, twin)
+            v = break_even(plan, twin, xp)
             facts.update(api_twin=c.api_twin.id, break_even_requests_per_day=v,
-                         break_even_month=None if v is None else next(
-                             (m + 1 for m, vol in enumerate(self.volumes) if vol >= v), None))
-        cost = Cost(upfront_usd=plan.upfront, monthly_usd_first=monthly[0],
-                                    monthly_usd_last=monthly[-1], tco_usd=tco,
-                                    cost_per_request_usd=tco / requests if requests > 0 else None,
-                                    monthly_usd=monthly, people_monthly_usd=plan.people_monthly,
-                                    training_usd=plan.training)
-        return Priced(id=c.id, adaptation=c.adaptation, retrieval=c.retrieval, serving=c.serving,
-                                      cost=cost, facts=Facts(**facts))
+                         break_even_month=None if v is None else xp.first([vol >= v for vol in volumes]))
+        cost = dict(upfront_usd=plan.upfront, monthly_usd_first=monthly[0], monthly_usd_last=monthly[-1],
+                    tco_usd=tco, cost_per_request_usd=xp.ratio(tco, self.requests), monthly_usd=monthly,
+                    people_monthly_usd=plan.people_monthly, training_usd=plan.training)
+        return cost, facts
 
     def assumptions_used(self) -> list[Used]:
         """Every default and price the model used, with its source and date, in a stable order."""
@@ -387,36 +494,36 @@ class CostModel:
         return out
 
 
-def break_even(self_host: _Plan, api: _Plan) -> float | None:
-    """The smallest volume (requests/day) at which the self-hosted plan's monthly cost is at most its API twin's.
+def break_even(self_host: _Plan, api: _Plan, xp=Scalar) -> float | None:
+    """The smallest volume (requests/day) at which the self-hosted plan's monthly cost is at most its API twin's
+    (None — +inf under `Vector` — if there is none).
 
-    The API costs A + a·v; self-hosting S + s·v + R·max(m, ⌈k·v⌉) (always-on replicas) — solved segment by segment
-    over the replica count rather than searched, so it is exact and cheap.
+    The API costs A + a·v; self-hosting S + s·v + R·max(m, ⌈k·v⌉) (always-on replicas, k > 0) — solved segment by
+    segment over the replica count rather than searched, so it is exact and cheap.
     """
     gap = self_host.fixed_monthly - api.fixed_monthly
     net = api.slope - self_host.slope  # what each extra request/day saves by self-hosting, before replicas
-    if not self_host.replica_usd:  # linear: batch mode or no replicas
-        if gap <= 0:
-            return 0.0
-        return gap / net if net > 0 else None
-    if net <= 0:
-        return None
+    per_net = xp.where(net > 0, net, 1)  # a safe divisor; results where net <= 0 are masked out
+    if not self_host.always_on:  # linear: batch mode
+        return xp.none_if_never(xp.where(gap <= 0, 0.0, xp.where(net > 0, gap / per_net, NEVER)))
     k, rc, m = self_host.replicas_per_rpd, self_host.replica_usd, self_host.min_replicas
 
-    def crossing(n: int) -> float | None:
-        lo = 0.0 if n == m else (n - 1) / k
-        v = max(lo, (gap + rc * n) / net)
-        return v if v <= n / k or (n == m and k == 0) else None
+    def crossing(n):
+        """Where the costs cross while n replicas run, and whether that volume really needs only n."""
+        v = xp.maximum(xp.where(n == m, 0.0, (n - 1) / k), (gap + rc * n) / per_net)
+        return v, (net > 0) & (v <= n / k)
 
-    if (v := crossing(m)) is not None:
-        return v
-    if k == 0 or net / k <= rc:  # each extra replica costs more than the API calls it replaces
-        return None
-    n = max(m + 1, math.ceil((gap) / (net / k - rc)))
-    for n in range(max(m + 1, n - 1), n + 3):
-        if (v := crossing(n)) is not None:
-            return v
-    return None
+    v, found = crossing(m)
+    result = xp.where(found, v, NEVER)
+    gain = net / k - rc  # what one more replica's worth of volume saves; none if the replica costs more
+    n0 = xp.maximum(m + 1, xp.ceil(gap / xp.where(gain > 0, gain, 1)))
+    for step in (-1, 0, 1, 2):
+        if xp.all(found):
+            break
+        v, ok = crossing(xp.maximum(m + 1, n0 + step))
+        take = xp.logical_not(found) & (gain > 0) & ok
+        result, found = xp.where(take, v, result), found | take
+    return xp.none_if_never(result)
 
 
 def price(profile: Profile, catalog: Catalog | None = None) -> dict[str, Priced]:

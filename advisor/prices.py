@@ -36,6 +36,41 @@ def price_usage(model: str, input_tokens: int, output_tokens: int, cached_tokens
     return float(info.calc_price(usage, provider, genai_request_timestamp=at).total_price)
 
 
+def price_usage_many(model: str, input_tokens, output_tokens, cached_tokens, at: datetime):
+    """`price_usage` over numpy arrays of calls, for sensitivity runs.
+
+    genai-prices prices one call at a time, and a call's price is affine in its token counts within a tier (the
+    tier is chosen by the call's input tokens and its rate applies to all tokens). So for each tier band the calls
+    fall in, exact genai-prices differences at one call of that band give the band's rates; every call in the band
+    is priced from them. Equal to `price_usage` to floating-point rounding (checked in tests).
+    """
+    import numpy as np
+
+    i, o, c = (a.astype(np.int64) for a in np.broadcast_arrays(input_tokens, output_tokens, cached_tokens))
+    starts = np.array(_tier_starts(model, at), dtype=np.int64)
+    band = np.searchsorted(starts, i, side="left")  # a tier applies when input tokens exceed its start
+    out = np.empty(i.shape)
+    for b in np.unique(band).tolist():
+        mask = band == b
+        k = np.flatnonzero(mask)[0]
+        i0, o0, c0 = int(i.flat[k]), int(o.flat[k]), int(c.flat[k])
+        p0 = price_usage(model, i0, o0, c0, at)
+        step = 1 if b == len(starts) or i0 + 1 <= starts[b] else -1  # stay inside the band
+        per_in = (price_usage(model, i0 + step, o0, c0, at) - p0) * step
+        per_out = price_usage(model, i0, o0 + 1, c0, at) - p0
+        per_cached = price_usage(model, i0 + 1, o0, c0 + 1, at) - price_usage(model, i0 + 1, o0, c0, at) \
+            if step == 1 else price_usage(model, i0, o0, c0 + 1, at) - p0
+        out[mask] = p0 + per_in * (i[mask] - i0) + per_out * (o[mask] - o0) + per_cached * (c[mask] - c0)
+    return out
+
+
+@lru_cache(maxsize=256)
+def _tier_starts(model: str, at: datetime) -> tuple[int, ...]:
+    _, _, info = _find(model)
+    price = info.get_prices(at)
+    return tuple(sorted({t.start for value in vars(price).values() for t in getattr(value, "tiers", None) or ()}))
+
+
 @lru_cache(maxsize=256)
 def describe(model: str, at: datetime) -> str:
     """The model's per-million-token prices, for the assumptions list."""

@@ -9,6 +9,7 @@ A comparison with a missing value (an optional field left empty) is false.
 from __future__ import annotations
 
 import ast
+import functools
 import hashlib
 import operator
 import tomllib
@@ -87,9 +88,9 @@ def known_fields() -> dict[str, Kind]:
 
     out: dict[str, Kind] = {}
     for section, info in Profile.model_fields.items():
-        if section == "schema_version":
-            continue
         sub = info.annotation
+        if not (isinstance(sub, type) and issubclass(sub, BaseModel)):
+            continue  # schema_version, uncertainty
         out.update(_fields_of(sub, f"{section}."))
     out.update(DERIVED)
     out.update(_fields_of(Facts, "candidate."))
@@ -116,9 +117,16 @@ class Clause:
     text: str
     fn: Fn
     paths: tuple[str, ...]
+    fields: dict[str, Kind] = field(repr=False, compare=False, default_factory=dict)
 
     def __call__(self, ctx: Ctx) -> bool:
         return bool(self.fn(ctx))
+
+    @cached_property
+    def vector(self) -> Fn:
+        """The clause over numpy arrays of scenarios (NaN = missing): one boolean per scenario. Compiled on first
+        use from the same checked text, so a decision never pays for it."""
+        return _Compiler(self.fields, _VectorOps()).compile(ast.parse(self.text.strip(), mode="eval").body)[0]
 
 
 def _path(node: ast.AST) -> str | None:
@@ -132,9 +140,110 @@ def _path(node: ast.AST) -> str | None:
     return None
 
 
+class _ScalarOps:
+    """How compiled clauses combine values for one scenario: a missing value (None) makes a comparison false."""
+
+    @staticmethod
+    def all(parts: list[Fn]) -> Fn:
+        return lambda ctx: all(p(ctx) for p in parts)
+
+    @staticmethod
+    def any(parts: list[Fn]) -> Fn:
+        return lambda ctx: any(p(ctx) for p in parts)
+
+    @staticmethod
+    def not_(inner: Fn) -> Fn:
+        return lambda ctx: not inner(ctx)
+
+    @staticmethod
+    def arith(op: Callable[[Any, Any], Any], left: Fn, right: Fn) -> Fn:
+        def arith(ctx: Ctx) -> Any:
+            a, b = left(ctx), right(ctx)
+            if a is None or b is None or (op is operator.truediv and b == 0):
+                return None
+            return op(a, b)
+        return arith
+
+    @staticmethod
+    def compare(cmp: Callable[[Any, Any], Any], left: Fn, right: Fn, number: bool) -> Fn:
+        def compare(ctx: Ctx) -> bool:
+            a, b = left(ctx), right(ctx)
+            return a is not None and b is not None and cmp(a, b)
+        return compare
+
+    @staticmethod
+    def member(left: Fn, members: frozenset[Any], negate: bool, number: bool) -> Fn:
+        if negate:
+            return lambda ctx: (a := left(ctx)) is not None and a not in members
+        return lambda ctx: (a := left(ctx)) is not None and a in members
+
+
+class _VectorOps:
+    """The same combinators over numpy arrays (one element per scenario); NaN plays None's part."""
+
+    def __init__(self) -> None:
+        import numpy
+
+        self.np = numpy
+
+    def all(self, parts: list[Fn]) -> Fn:
+        np = self.np
+        return lambda ctx: functools.reduce(np.logical_and, [p(ctx) for p in parts])
+
+    def any(self, parts: list[Fn]) -> Fn:
+        np = self.np
+        return lambda ctx: functools.reduce(np.logical_or, [p(ctx) for p in parts])
+
+    def not_(self, inner: Fn) -> Fn:
+        np = self.np
+        return lambda ctx: np.logical_not(inner(ctx))
+
+    def arith(self, op: Callable[[Any, Any], Any], left: Fn, right: Fn) -> Fn:
+        np = self.np
+
+        def arith(ctx: Ctx) -> Any:
+            a, b = left(ctx), right(ctx)
+            if a is None or b is None:
+                return None
+            if op is operator.truediv:
+                zero = np.equal(b, 0)
+                return np.where(zero, np.nan, a / np.where(zero, 1, b))
+            return op(a, b)
+        return arith
+
+    def compare(self, cmp: Callable[[Any, Any], Any], left: Fn, right: Fn, number: bool) -> Fn:
+        np = self.np
+
+        def compare(ctx: Ctx) -> Any:
+            a, b = left(ctx), right(ctx)
+            if a is None or b is None:
+                return False
+            if number:
+                return np.logical_and(cmp(a, b), np.logical_not(np.isnan(a) | np.isnan(b)))
+            return np.asarray(cmp(a, b), dtype=bool)
+        return compare
+
+    def member(self, left: Fn, members: frozenset[Any], negate: bool, number: bool) -> Fn:
+        np = self.np
+        listed = list(members)
+
+        def member(ctx: Ctx) -> Any:
+            a = left(ctx)
+            if a is None:
+                return False
+            found = np.isin(a, listed)
+            if negate:
+                found = np.logical_not(found)
+                if number:
+                    found = found & np.logical_not(np.isnan(a))
+            return found
+        return member
+
+
 class _Compiler:
-    def __init__(self, fields: dict[str, Kind]):
+    def __init__(self, fields: dict[str, Kind], ops: Any = _ScalarOps):
         self.fields = fields
+        self.ops = ops
         self.paths: list[str] = []
 
     def compile(self, node: ast.AST) -> tuple[Fn, Kind]:
@@ -158,13 +267,10 @@ class _Compiler:
             return (lambda ctx: ctx[path]), self.fields[path]
         if isinstance(node, ast.BoolOp):
             parts = [self._typed(v, BOOL, "and/or") for v in node.values]
-            if isinstance(node.op, ast.And):
-                return (lambda ctx: all(p(ctx) for p in parts)), BOOL
-            return (lambda ctx: any(p(ctx) for p in parts)), BOOL
+            return (self.ops.all if isinstance(node.op, ast.And) else self.ops.any)(parts), BOOL
         if isinstance(node, ast.UnaryOp):
             if isinstance(node.op, ast.Not):
-                inner = self._typed(node.operand, BOOL, "not")
-                return (lambda ctx: not inner(ctx)), BOOL
+                return self.ops.not_(self._typed(node.operand, BOOL, "not")), BOOL
             if isinstance(node.op, (ast.USub, ast.UAdd)):
                 inner = self._typed(node.operand, NUMBER, "unary minus")
                 sign = -1 if isinstance(node.op, ast.USub) else 1
@@ -173,13 +279,7 @@ class _Compiler:
             op = _ARITH[type(node.op)]
             left = self._typed(node.left, NUMBER, "arithmetic")
             right = self._typed(node.right, NUMBER, "arithmetic")
-
-            def arith(ctx: Ctx) -> Any:
-                a, b = left(ctx), right(ctx)
-                if a is None or b is None or (op is operator.truediv and b == 0):
-                    return None
-                return op(a, b)
-            return arith, NUMBER
+            return self.ops.arith(op, left, right), NUMBER
         if isinstance(node, ast.Compare):
             return self._compare(node)
         raise _ClauseError(f"{type(node).__name__} is not allowed (only comparisons, and/or/not, + - * /, "
@@ -204,21 +304,14 @@ class _Compiler:
             for elt in right_node.elts:
                 self._check_pair(lkind, left_node, self.compile(elt)[1], elt)
             members = frozenset(e.value for e in right_node.elts)
-            if isinstance(op, ast.NotIn):
-                return (lambda ctx: (a := left(ctx)) is not None and a not in members), BOOL
-            return (lambda ctx: (a := left(ctx)) is not None and a in members), BOOL
+            return self.ops.member(left, members, isinstance(op, ast.NotIn), lkind.name == "number"), BOOL
         if type(op) not in _CMP:
             raise _ClauseError(f"operator {type(op).__name__} is not allowed")
         right, rkind = self.compile(right_node)
         self._check_pair(lkind, left_node, rkind, right_node)
         if lkind.name != "number" and not isinstance(op, (ast.Eq, ast.NotEq)):
             raise _ClauseError(f"{ast.unparse(node)!r}: only numbers can be ordered")
-        cmp = _CMP[type(op)]
-
-        def compare(ctx: Ctx) -> bool:
-            a, b = left(ctx), right(ctx)
-            return a is not None and b is not None and cmp(a, b)
-        return compare, BOOL
+        return self.ops.compare(_CMP[type(op)], left, right, lkind.name == "number"), BOOL
 
     @staticmethod
     def _check_pair(a: Kind, a_node: ast.AST, b: Kind, b_node: ast.AST) -> None:
@@ -247,7 +340,7 @@ def compile_clause(text: str, fields: dict[str, Kind] | None = None) -> Clause:
     fn, kind = compiler.compile(tree.body)
     if kind.name != "bool":
         raise _ClauseError(f"a condition must be true or false, but {text!r} is a {kind.name}")
-    return Clause(text=text, fn=fn, paths=tuple(dict.fromkeys(compiler.paths)))
+    return Clause(text=text, fn=fn, paths=tuple(dict.fromkeys(compiler.paths)), fields=fields)
 
 
 # -- rule files -----------------------------------------------------------------------------------------------------
@@ -374,6 +467,17 @@ class Rule:
                     return False
             return True
         return fires
+
+    def fires_vector(self, ctx: Ctx) -> Any:
+        """`fires` for every scenario at once: a boolean per scenario (or one boolean if nothing varies)."""
+        import numpy as np
+
+        fired = functools.reduce(np.logical_and, [c.vector(ctx) for c in self.all], True)
+        if self.any:
+            fired = fired & functools.reduce(np.logical_or, [c.vector(ctx) for c in self.any])
+        for c in self.none:
+            fired = fired & np.logical_not(c.vector(ctx))
+        return fired
 
     def clauses(self) -> list[tuple[str, Clause]]:
         return [("all", c) for c in self.all] + [("any", c) for c in self.any] + [("none", c) for c in self.none]

@@ -6,9 +6,15 @@ example; the interview and the JSON Schema both read them from here rather than 
 
 from __future__ import annotations
 
+import typing
+from functools import cache
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import (BaseModel, BeforeValidator, ConfigDict, Field, TypeAdapter, ValidationError, field_validator,
+                      model_validator)
+from pydantic.fields import FieldInfo
+
+from .errors import did_you_mean
 
 SCHEMA_VERSION = 1
 
@@ -199,6 +205,9 @@ class Assumptions(Section):
                                   "'gpt-4.1-mini'.", None)
     api_model_high_accuracy: str | None = field(
         "Hosted API model (high or regulated accuracy)", "A genai-prices model id, e.g. 'gpt-4.1'.", None)
+    api_price_factor: float | None = field(
+        "Multiplier on hosted-API list prices", "1 = genai-prices' list prices; 0.8 for a 20 % negotiated discount, "
+        "or below 1 to model the price cuts expected over the horizon.", None, gt=0, le=10)
     fine_tune_api_model: str | None = field(
         "Hosted fine-tunable model", "A model with hosted fine-tuning prices in the catalog.", None)
     gpu: str | None = field("GPU for self-hosting and training", "One of the catalog's GPU ids, e.g. 'h100'.",
@@ -276,6 +285,55 @@ class Assumptions(Section):
     setup_months_on_device: float | None = field("Extra engineer-months for on-device delivery", "", None, ge=0)
 
 
+class Range(Section):
+    """An uncertain input: where its true value probably lies. `advisor sensitivity` samples it."""
+
+    model_config = ConfigDict(strict=False)  # `{"low": 5000, "high": 50000}` for a float field is fine
+    low: float = field("Lowest plausible value", "e.g. 5000 requests/day.")
+    high: float = field("Highest plausible value", "e.g. 50000 requests/day.")
+    distribution: Literal["uniform", "log-uniform"] = field(
+        "How values are drawn between low and high", "log-uniform suits quantities known only to a factor "
+        "(volumes, token counts); uniform suits rates such as MFU.", "uniform")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Range:
+        if self.low > self.high:
+            raise ValueError(f"low ({self.low:g}) is above high ({self.high:g})")
+        if self.distribution == "log-uniform" and self.low <= 0:
+            raise ValueError("a log-uniform range needs low > 0")
+        return self
+
+
+# Fields that shape the comparison itself rather than estimate the world: never sampled.
+NOT_UNCERTAIN = frozenset({"preferences.horizon_months"})
+
+
+@cache
+def numeric_fields() -> dict[str, tuple[FieldInfo, bool]]:
+    """Every numeric profile input a range may cover: `section.field` → (its field, whether it is a count)."""
+    out = {}
+    for section, info in Profile.model_fields.items():
+        sub = info.annotation
+        if not (isinstance(sub, type) and issubclass(sub, Section)):
+            continue
+        for name, f in sub.model_fields.items():
+            kinds = {a for a in (typing.get_args(f.annotation) or (f.annotation,)) if a is not type(None)}
+            base = {typing.get_args(k)[0] if typing.get_origin(k) is Annotated else k for k in kinds}
+            if base <= {int, float} and base and f"{section}.{name}" not in NOT_UNCERTAIN:
+                out[f"{section}.{name}"] = (f, base == {int})
+    return out
+
+
+def check_value(path: str, value: float) -> float:
+    """`value` checked against the constraints of the field at `path` (ValueError naming the limit)."""
+    info, count = numeric_fields()[path]
+    adapter = TypeAdapter(Annotated[float, *info.metadata], config=ConfigDict(allow_inf_nan=False))
+    try:
+        return adapter.validate_python(value)
+    except ValidationError as e:
+        raise ValueError(e.errors(include_url=False)[0]["msg"].lower()) from None
+
+
 class Profile(Section):
     """A project profile: everything `advisor` needs to price and score the candidate paths."""
 
@@ -292,6 +350,24 @@ class Profile(Section):
     budget: Budget
     preferences: Preferences = Field(default_factory=Preferences)
     assumptions: Assumptions = Field(default_factory=Assumptions)
+    uncertainty: dict[str, Range] = field(
+        "Ranges for uncertain numeric inputs", "Keyed by field path; `advisor sensitivity` samples them (others "
+        "use the catalog's stated default ranges), e.g. {\"usage.requests_per_day\": {\"low\": 5000, "
+        "\"high\": 50000}}.", default_factory=dict, max_length=100)
+
+    @field_validator("uncertainty")
+    @classmethod
+    def _known_inputs(cls, ranges: dict[str, Range]) -> dict[str, Range]:
+        fields = numeric_fields()
+        for path, r in ranges.items():
+            if path not in fields:
+                raise ValueError(f"{path!r} is not a numeric input{did_you_mean(path, fields)}")
+            for end in ("low", "high"):
+                try:
+                    check_value(path, getattr(r, end))
+                except ValueError as e:
+                    raise ValueError(f"{path}: {end} {getattr(r, end):g}: {e}") from None
+        return ranges
 
 
 def json_schema() -> dict[str, Any]:

@@ -115,7 +115,7 @@ def test_schema_covers_design_contract_fields():
     assert set(props["Data"]["properties"]) == {"proprietary", "labeled_examples", "unlabeled_tokens",
                                                 "knowledge_base_tokens", "freshness", "need", "residency"}
     assert set(Profile.model_fields) == {"schema_version", "project", "data", "quality", "latency", "usage", "team",
-                                         "budget", "preferences", "assumptions"}
+                                         "budget", "preferences", "assumptions", "uncertainty"}  # #6 ranges
 
 
 def test_profile_json_round_trips():

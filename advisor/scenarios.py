@@ -1,0 +1,102 @@
+"""Many variants of one profile, decided at once: the engine behind Monte Carlo, tornado and flip-point searches.
+
+A scenario set is the base profile with some numeric inputs replaced by numpy arrays (one element per scenario).
+The cost model runs once over the arrays (`costs.Vector`), every rule is evaluated once per candidate over the
+arrays (`Rule.fires_vector`), and ranking follows `engine._rank` exactly — vetoes, points, the capped cost term,
+then lower TCO, then id — so each scenario's winner is the one `advisor decide` gives for that profile, which the
+tests check scenario by scenario.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from .candidates import all_candidates
+from .catalog import Catalog, load_catalog, resolve
+from .costs import CostModel, Vector
+from .engine import profile_context
+from .rules import RuleSet, load_rules
+from .schema import Profile
+
+CANDIDATES = all_candidates()
+IDS = tuple(c.id for c in CANDIDATES)
+_BY_ID = np.argsort(np.array(IDS))  # ranking's last tie-break is the id
+_ID_RANK = np.empty(len(IDS), dtype=np.int64)
+_ID_RANK[_BY_ID] = np.arange(len(IDS))
+NUMERIC = ("usage", "data", "latency", "quality", "team", "budget", "preferences", "assumptions")
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """Per candidate (rows, in `IDS` order) and scenario (columns): TCO, score, eligibility; and each winner."""
+
+    tco: np.ndarray
+    score: np.ndarray
+    eligible: np.ndarray
+    winner: np.ndarray  # index into IDS, one per scenario
+
+    def winners(self) -> list[str]:
+        return [IDS[i] for i in self.winner.tolist()]
+
+
+def with_values(profile: Profile, values: dict[str, Any], catalog: Catalog) -> tuple[Profile, Any]:
+    """(profile, resolved assumptions) with each `section.field` in `values` set to its array, unvalidated: the
+    values come from validated ranges or from steps a search takes inside a field's bounds."""
+    sections: dict[str, dict[str, Any]] = {}
+    for path, value in values.items():
+        section, name = path.split(".", 1)
+        sections.setdefault(section, {})[name] = value
+    parts = {name: getattr(profile, name) for name in Profile.model_fields}
+    for section, changes in sections.items():
+        part = parts[section]
+        parts[section] = type(part).model_construct(**{**dict(part), **changes})
+    varied = Profile.model_construct(**parts)
+    assumptions = resolve(profile, catalog)
+    if "assumptions" in sections:
+        assumptions = type(assumptions).model_construct(**{**dict(assumptions), **sections["assumptions"]})
+    return varied, assumptions
+
+
+def evaluate(profile: Profile, values: dict[str, Any], *, catalog: Catalog | None = None,
+             rules: RuleSet | None = None) -> Outcome:
+    """Decide every scenario: `values` maps `section.field` paths to equal-length arrays (or scalars)."""
+    catalog = catalog or load_catalog()
+    rules = rules or load_rules()
+    varied, assumptions = with_values(profile, values, catalog)
+    n = max((np.size(v) for v in values.values()), default=1)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        figures = CostModel(varied, catalog, assumptions=assumptions, xp=Vector()).figures()
+        base = profile_context(varied)
+        once: dict[str, Any] = {}
+        tco, points, vetoed = (np.empty((len(IDS), n)) for _ in range(3))
+        for i, (c, (cost, facts)) in enumerate(figures.items()):
+            ctx = dict(base)
+            ctx.update({f"candidate.{k}": v for k, v in facts.items()})
+            ctx.update({f"cost.{k}": v for k, v in cost.items() if k != "monthly_usd"})
+            month = facts["break_even_month"]
+            ctx.update({"candidate.adaptation": c.adaptation, "candidate.rag": c.rag, "candidate.serving": c.serving,
+                        "candidate.breaks_even": month is not None and ~np.isnan(month)})
+            veto, score = np.zeros(n, dtype=bool), np.zeros(n)
+            shared, each = rules.split(c.adaptation, c.rag, c.serving)
+            for rule in shared + each:
+                if rule.per_candidate:
+                    fired = rule.fires_vector(ctx)
+                elif (fired := once.get(rule.id)) is None:
+                    fired = once[rule.id] = rule.fires_vector(base)
+                if rule.spec.veto:
+                    veto |= fired
+                else:
+                    score += np.where(fired, rule.spec.points, 0.0)
+            tco[i], points[i], vetoed[i] = cost["tco_usd"], score, veto
+        eligible = vetoed == 0
+        cheapest = np.where(eligible & (tco > 0), tco, np.inf).min(axis=0)
+        policy = rules.policy
+        ratio = np.where(np.isfinite(cheapest) & (tco > 0), tco / np.where(np.isfinite(cheapest), cheapest, 1), 1)
+        cost_points = np.maximum(-policy.cost_cap, -policy.cost_weight * np.log2(ratio))
+        score = np.round(points + cost_points, 6) + 0.0
+    ids = np.broadcast_to(_ID_RANK[:, None], tco.shape)
+    order = np.lexsort((ids, tco, -score, ~eligible), axis=0)
+    return Outcome(tco=tco, score=score, eligible=eligible, winner=order[0])
