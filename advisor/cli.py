@@ -121,11 +121,12 @@ def _rules(dirs: list[Path] | None, alone: bool = False):
 
 
 def _memo(d, cat, rs, **kw) -> str:
-    """The memo for decision `d`, with its what-would-change section computed under the same catalog and rules."""
+    """The memo for decision `d`, with its flip points and robustness computed under the same catalog and rules."""
     from .report import memo
-    from .sensitivity import what_would_change
+    from .sensitivity import for_memo
 
-    return memo(d, changes=what_would_change(d.profile, catalog=cat, rules=rs, winner=d.recommendation.id), **kw)
+    changes, robustness = for_memo(d.profile, d.recommendation.id, catalog=cat, rules=rs)
+    return memo(d, changes=changes, robustness=robustness, **kw)
 
 
 @app.command()
@@ -176,6 +177,25 @@ def explain(profile: ProfileArg,
 
     trace = explain_(profile, candidate, catalog=_catalog(catalog), rules=_rules(rules))
     _emit(_json(trace) if format is Format.json else render("explain.md.j2", candidates=trace), out)
+
+
+@app.command()
+def sensitivity(profile: ProfileArg,
+                samples: Annotated[int, typer.Option("--samples", "-n", help="Monte Carlo scenarios (1 to 200,000).")]
+                = 10_000,
+                seed: Annotated[int, typer.Option("--seed", help="Random seed: the same seed gives the same "
+                                                  "result.")] = 2026,
+                format: FormatOpt = Format.markdown, out: OutOpt = None, rules: RulesOpt = None,
+                catalog: CatalogOpt = None) -> None:
+    """How robust the recommendation is: a tornado of each uncertain input over its range, the values at which
+    the winner flips, and Monte Carlo shares of first place with TCO percentiles. Ranges come from the profile's
+    `uncertainty` section, else the catalog's sourced defaults."""
+    from .report import render
+    from .sensitivity import analyse
+
+    result = analyse(profile, samples=samples, seed=seed, catalog=_catalog(catalog), rules=_rules(rules))
+    _emit(_json(result.model_dump(mode="json")) if format is Format.json
+          else render("sensitivity.md.j2", s=result), out)
 
 
 DirArg = Annotated[Optional[list[Path]], typer.Argument(metavar="[DIR]...", help="Rule directories or files to check "

@@ -85,12 +85,22 @@ def value(v: Any) -> str:
 def change_value(v: Any, input: str, profile: Any) -> str:
     """A flip-point value in the unit of its input (see sensitivity.KNOBS)."""
     if input == "budget":
+        if profile is None:
+            return f"×{v:.2g} budget"
         b = profile.budget
         return f"{usd(b.monthly_usd * v)}/month, {usd(b.upfront_usd * v)} upfront" + (f" (×{v:.2g})" if v != 1 else "")
     if input == "usage.monthly_growth":
         return f"{v * 100:+.1f} %/month".replace("-", "−")
     if input == "latency.p95_ms":
         return ms(v)
+    if input == "assumptions.gpu_hourly_usd":
+        return f"{usd(v)}/GPU-hour"
+    if input == "assumptions.engineer_monthly_usd":
+        return f"{usd(v)}/month"
+    if input == "assumptions.api_price_factor":
+        return f"×{v:.2g} list price"
+    if input == "assumptions.mfu":
+        return f"{v * 100:.2g} % MFU"
     if input == "data.residency":
         return {"none": "no restriction", "region": "in-region provider", "on_prem": "own infrastructure",
                 "air_gapped": "air-gapped"}[v]
@@ -188,10 +198,10 @@ def chart(candidates: list[Any], months: int) -> Chart:
                  rows=[(m, [s[m - 1] for s in sums]) for m in shown])
 
 
-def memo(decision: Any, *, changes: list[Any] | None = None, date: str | None = None,
+def memo(decision: Any, *, changes: list[Any] | None = None, robustness: str | None = None, date: str | None = None,
          template: str | Path | None = None) -> str:
-    """The Markdown decision memo: everything it shows comes from the decision and the computed `changes`
-    (see sensitivity.what_would_change). `template`: the path of a user's own template, rendered sandboxed."""
+    """The Markdown decision memo: everything it shows comes from the decision, the computed `changes` and the
+    Monte Carlo `robustness` line (see sensitivity). `template`: a user's own template's path, rendered sandboxed."""
     source = None
     if template is not None:
         from .io import read_text
@@ -214,7 +224,7 @@ def memo(decision: Any, *, changes: list[Any] | None = None, date: str | None = 
         d=decision, p=p, top=top, eligible=eligible, runners=runners, vetoes=vetoes, drivers=drivers, months=months,
         date=date or _today(), chart=chart((eligible or ranking)[:3], months), changes=changes or [],
         self_hosted=[r for r in eligible if r.serving == "self-host" and r.facts.api_twin],
-        over_budget_month=over_budget,
+        over_budget_month=over_budget, robustness=robustness,
     )
     return render(template if template is not None else "decision.md.j2", source=source, **context)
 
