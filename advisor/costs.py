@@ -155,9 +155,12 @@ def replica(params: float, precision: str, gpu: GPU, *, prefill_tokens: int, con
     def usable(gpus):
         return gpus * gpu.memory_gb * 1e9 * memory_utilization
 
-    gpus = TENSOR_PARALLEL[-1]  # the largest group when nothing smaller fits
-    for g in reversed(TENSOR_PARALLEL[:-1]):
-        gpus = xp.where((usable(g) >= weights * INFERENCE_MEMORY_FACTOR) & (usable(g) - weights >= kv), g, gpus)
+    gpus, found = TENSOR_PARALLEL[-1], False  # the largest group when nothing smaller fits
+    for g in TENSOR_PARALLEL[:-1]:
+        fits = (usable(g) >= weights * INFERENCE_MEMORY_FACTOR) & (usable(g) - weights >= kv)
+        gpus, found = xp.where(found, gpus, xp.where(fits, g, gpus)), found | fits
+        if xp.all(found):
+            break
     b = xp.maximum(1, xp.minimum(batch, xp.floor((usable(gpus) - weights) // kv)))
     bandwidth = gpus * gpu.bandwidth_tbs * 1e12
     flops = gpus * gpu.bf16_tflops * 1e12

@@ -10,14 +10,15 @@ Ranking: eligible candidates by score, then lower TCO, then id; vetoed candidate
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from typing import Any
 
 from pydantic import BaseModel
 
 from . import __version__
-from .candidates import all_candidates, parse
+from .candidates import Candidate, all_candidates, parse
 from .catalog import Catalog, Used
-from .costs import Cost, CostModel, Facts, Priced
+from .costs import Cost, CostModel, Facts
 from .io import load_profile
 from .rules import Reason, RuleSet, Veto, load_rules
 from .schema import Profile
@@ -88,31 +89,39 @@ def profile_context(profile: Profile) -> dict[str, Any]:
     return ctx
 
 
-def candidate_context(base: dict[str, Any], p: Priced, *, into: dict[str, Any] | None = None) -> dict[str, Any]:
+Figures = tuple[Candidate, dict[str, Any], dict[str, Any]]  # a candidate, its cost and facts (costs.figures)
+
+
+def candidate_context(base: dict[str, Any], c: Candidate, cost: dict[str, Any], facts: dict[str, Any], *,
+                      into: dict[str, Any] | None = None) -> dict[str, Any]:
     """`base` plus the candidate's computed fields. With `into` (a previous result), overwrite it in place: every
     candidate sets the same keys, so the scoring loop can reuse one dict instead of copying the profile 20 times."""
     ctx = dict(base) if into is None else into
-    facts, cost = p.facts, p.cost
-    for k in Facts.model_fields:
-        ctx["candidate." + k] = getattr(facts, k)
+    for k in _FACT_FIELDS:
+        ctx["candidate." + k] = facts[k]
     for k in _COST_FIELDS:
-        ctx["cost." + k] = getattr(cost, k)
-    ctx["candidate.adaptation"] = p.adaptation
-    ctx["candidate.rag"] = p.retrieval == "rag"
-    ctx["candidate.serving"] = p.serving
-    ctx["candidate.breaks_even"] = facts.break_even_month is not None
+        ctx["cost." + k] = cost[k]
+    ctx["candidate.adaptation"] = c.adaptation
+    ctx["candidate.rag"] = c.rag
+    ctx["candidate.serving"] = c.serving
+    ctx["candidate.breaks_even"] = facts["break_even_month"] is not None
     return ctx
 
 
+_FACT_FIELDS = tuple(Facts.model_fields)
 _COST_FIELDS = tuple(k for k in Cost.model_fields if k != "monthly_usd")
 
 
 def _evaluate(profile, catalog: Catalog | None, rules: RuleSet | None):
-    """Shared by decide and explain: (profile, rules, cost model, profile context, priced candidates)."""
+    """Shared by decide and explain: (profile, rules, cost model, profile context, every candidate's figures)."""
     profile = load_profile(profile)
     rules = rules or load_rules()
     model = CostModel(profile, catalog)
-    return profile, rules, model, profile_context(profile), list(model.price_all().values())
+    return profile, rules, model, profile_context(profile), _figures(model)
+
+
+def _figures(model: CostModel) -> list[Figures]:
+    return [(c, cost, facts) for c, (cost, facts) in model.figures().items()]
 
 
 def _confidence(margin: float | None) -> str:
@@ -121,14 +130,30 @@ def _confidence(margin: float | None) -> str:
     return "medium" if margin >= 5 else "low"
 
 
-def _rank(rules: RuleSet, priced: list[Priced], base: dict[str, Any]) -> list[Ranked]:
-    """Vetoes, points and the cost term for every candidate, best first (the hot loop of batch and sensitivity)."""
+@dataclass(slots=True)
+class _Scored:
+    candidate: Candidate
+    cost: dict[str, Any]
+    facts: dict[str, Any]
+    vetoes: list[Veto]
+    reasons: list[Reason]
+    cost_points: float
+    score: float
+
+    @property
+    def eligible(self) -> bool:
+        return not self.vetoes
+
+
+def _rank(rules: RuleSet, figures: list[Figures], base: dict[str, Any]) -> list[_Scored]:
+    """Vetoes, points and the cost term for every candidate, best first (the hot loop of batch and flip searches;
+    plain values only — `decide` turns the result into the Decision's models)."""
     # Rules that read only the profile give the same answer for every candidate: evaluate each once.
     fired_once: dict[str, bool] = {}
     ctx: dict[str, Any] = {}
     evaluated = []
-    for p in priced:
-        once, each = rules.split(p.adaptation, p.retrieval == "rag", p.serving)
+    for c, cost, facts in figures:
+        once, each = rules.split(c.adaptation, c.rag, c.serving)
         hits = []
         for r in once:
             fired = fired_once.get(r.id)
@@ -137,44 +162,45 @@ def _rank(rules: RuleSet, priced: list[Priced], base: dict[str, Any]) -> list[Ra
             if fired:
                 hits.append(r)
         if each:
-            ctx = candidate_context(base, p, into=ctx or None)
+            ctx = candidate_context(base, c, cost, facts, into=ctx or None)
             hits += [r for r in each if r.fires(ctx)]
         vetoes = [r.effect for r in hits if r.spec.veto]
         reasons = sorted((r.effect for r in hits if not r.spec.veto), key=lambda x: (-abs(x.points), x.rule))
-        evaluated.append((p, vetoes, reasons))
+        evaluated.append((c, cost, facts, vetoes, reasons))
 
-    cheapest = min((p.cost.tco_usd for p, vetoes, _ in evaluated if not vetoes and p.cost.tco_usd > 0), default=None)
+    cheapest = min((cost["tco_usd"] for _, cost, _, vetoes, _ in evaluated if not vetoes and cost["tco_usd"] > 0),
+                   default=None)
     cap, weight = rules.policy.cost_cap, rules.policy.cost_weight
     ranked = []
-    for p, vetoes, reasons in evaluated:
+    for c, cost, facts, vetoes, reasons in evaluated:
         cost_points = 0.0
-        if cheapest and p.cost.tco_usd > 0:
-            cost_points = max(-cap, -weight * math.log2(p.cost.tco_usd / cheapest))
+        if cheapest and cost["tco_usd"] > 0:
+            cost_points = max(-cap, -weight * math.log2(cost["tco_usd"] / cheapest))
         score = sum(r.points for r in reasons) + cost_points
-        ranked.append(Ranked(id=p.id, adaptation=p.adaptation, retrieval=p.retrieval, serving=p.serving,
-                             label=LABELS[p.id], eligible=not vetoes, vetoes=vetoes, score=round(score, 6) + 0.0,
-                             reasons=reasons, cost_points=round(cost_points, 6) + 0.0, cost=p.cost,
-                             facts=p.facts))
-    ranked.sort(key=lambda r: (not r.eligible, -r.score, r.cost.tco_usd, r.id))
+        ranked.append(_Scored(c, cost, facts, vetoes, reasons, round(cost_points, 6) + 0.0, round(score, 6) + 0.0))
+    ranked.sort(key=lambda r: (bool(r.vetoes), -r.score, r.cost["tco_usd"], r.candidate.id))
     return ranked
 
 
 def winner(profile: Profile | dict | str, *, catalog: Catalog | None = None, rules: RuleSet | None = None,
-           priced: list[Priced] | None = None) -> str:
+           figures: list[Figures] | None = None) -> str:
     """Only the winning candidate's id: what sensitivity searches need, without building the whole Decision.
-    `priced` reuses an earlier pricing when the change being tried cannot affect costs (budget, residency)."""
-    if priced is None:
-        profile, rules, _, base, priced = _evaluate(profile, catalog, rules)
+    `figures` reuses an earlier pricing when the change being tried cannot affect costs (budget, residency)."""
+    if figures is None:
+        profile, rules, _, base, figures = _evaluate(profile, catalog, rules)
     else:
         profile, rules = load_profile(profile), rules or load_rules()
         base = profile_context(profile)
-    return _rank(rules, priced, base)[0].id
+    return _rank(rules, figures, base)[0].candidate.id
 
 
 def decide(profile: Profile | dict | str, *, catalog: Catalog | None = None, rules: RuleSet | None = None) -> Decision:
     """Price, score and rank every candidate path for `profile` (a Profile, a dict, or a JSON file path)."""
-    profile, rules, model, base, priced = _evaluate(profile, catalog, rules)
-    ranked = _rank(rules, priced, base)
+    profile, rules, model, base, figures = _evaluate(profile, catalog, rules)
+    ranked = [Ranked(id=s.candidate.id, adaptation=s.candidate.adaptation, retrieval=s.candidate.retrieval,
+                     serving=s.candidate.serving, label=LABELS[s.candidate.id], eligible=s.eligible, vetoes=s.vetoes,
+                     score=s.score, reasons=s.reasons, cost_points=s.cost_points, cost=Cost(**s.cost),
+                     facts=Facts(**s.facts)) for s in _rank(rules, figures, base)]
     warnings = []
     top = ranked[0]
     if not top.eligible:
@@ -206,14 +232,14 @@ def explain(profile: Profile | dict | str, candidate: str | None = None, *, cata
     """For each candidate (or one), every rule — fired or not — with each clause's values and result. A rule whose
     selector excludes the candidate is listed with `applies: false` (it cannot fire) and its clauses' values."""
     wanted = parse(candidate).id if candidate is not None else None
-    _, rules, _, base, priced = _evaluate(profile, catalog, rules)
+    _, rules, _, base, figures = _evaluate(profile, catalog, rules)
     out = []
-    for p in priced:
-        if wanted is not None and p.id != wanted:
+    for c, cost, facts in figures:
+        if wanted is not None and c.id != wanted:
             continue
-        ctx = candidate_context(base, p)
+        ctx = candidate_context(base, c, cost, facts)
         trace = []
-        applicable = set(map(id, rules.applicable(p.adaptation, p.retrieval == "rag", p.serving)))
+        applicable = set(map(id, rules.applicable(c.adaptation, c.rag, c.serving)))
         for r in rules.rules:
             clauses = [{"group": group, "clause": c.text, "result": c(ctx),
                         "values": {path: ctx[path] for path in c.paths}} for group, c in r.clauses()]
@@ -221,5 +247,5 @@ def explain(profile: Profile | dict | str, candidate: str | None = None, *, cata
             trace.append({"rule": r.id, "title": r.spec.title, "applies": applies,
                           "fired": applies and r.fires(ctx), "effect": "veto" if r.spec.veto else r.spec.points,
                           "clauses": clauses})
-        out.append({"id": p.id, "rules": trace})
+        out.append({"id": c.id, "rules": trace})
     return out

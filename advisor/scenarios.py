@@ -17,7 +17,7 @@ import numpy as np
 from .candidates import all_candidates
 from .catalog import Catalog, load_catalog, resolve
 from .costs import CostModel, Vector
-from .engine import profile_context
+from .engine import candidate_context, profile_context
 from .rules import RuleSet, load_rules
 from .schema import Profile
 
@@ -73,12 +73,9 @@ def evaluate(profile: Profile, values: dict[str, Any], *, catalog: Catalog | Non
         once: dict[str, Any] = {}
         tco, points, vetoed = (np.empty((len(IDS), n)) for _ in range(3))
         for i, (c, (cost, facts)) in enumerate(figures.items()):
-            ctx = dict(base)
-            ctx.update({f"candidate.{k}": v for k, v in facts.items()})
-            ctx.update({f"cost.{k}": v for k, v in cost.items() if k != "monthly_usd"})
+            ctx = candidate_context(base, c, cost, facts)
             month = facts["break_even_month"]
-            ctx.update({"candidate.adaptation": c.adaptation, "candidate.rag": c.rag, "candidate.serving": c.serving,
-                        "candidate.breaks_even": month is not None and ~np.isnan(month)})
+            ctx["candidate.breaks_even"] = month is not None and ~np.isnan(month)
             veto, score = np.zeros(n, dtype=bool), np.zeros(n)
             shared, each = rules.split(c.adaptation, c.rag, c.serving)
             for rule in shared + each:

@@ -315,15 +315,16 @@ def _flips(runs: _Runs, winner: str) -> list[Change]:
 def _residency(profile: Profile, catalog: Catalog | None, rules: RuleSet, winner: str) -> list[Change]:
     """Residency is a choice, not a number: try each level in turn, stricter and looser (costs do not change)."""
     from .costs import CostModel
+    from .engine import _figures
 
-    priced = list(CostModel(profile, catalog).price_all().values())
+    figures = _figures(CostModel(profile, catalog))
     current = profile.data.residency
     i = RESIDENCY.index(current)
     out = []
     for direction, order in (("stricter", RESIDENCY[i + 1:]), ("looser", RESIDENCY[:i][::-1])):
         for value in order:
             changed = profile.model_copy(update={"data": profile.data.model_copy(update={"residency": value})})
-            new = winner_of(changed, catalog=catalog, rules=rules, priced=priced)
+            new = winner_of(changed, catalog=catalog, rules=rules, figures=figures)
             if new != winner:
                 out.append(Change(input="data.residency", label="data residency", direction=direction,
                                   current=current, value=value, winner=new))
