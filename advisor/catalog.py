@@ -178,12 +178,24 @@ class Used(BaseModel):
 
 
 def resolve(profile: Profile, catalog: Catalog) -> Assumptions:
-    """The effective assumptions: the catalog's defaults, overridden by the profile's `assumptions`."""
-    values = {k: d.value for k, d in catalog.defaults.items()}
-    values.update(profile.assumptions.model_dump(exclude_none=True))
-    resolved = Assumptions.model_validate(values)
-    catalog.gpu(resolved.gpu)  # fail early, naming the field's value
-    return resolved
+    """The effective assumptions: the catalog's defaults, overridden by the profile's `assumptions`.
+
+    Memoised on the (frozen, hashable) overrides and the catalog's identity — most profiles of a batch override
+    nothing; each entry holds its catalog, so the id cannot be reused while the entry lives."""
+    key = (id(catalog), profile.assumptions)
+    found = _RESOLVED.get(key)
+    if found is None:
+        values = {k: d.value for k, d in catalog.defaults.items()}
+        values.update(profile.assumptions.model_dump(exclude_none=True))
+        resolved = Assumptions.model_validate(values)
+        catalog.gpu(resolved.gpu)  # fail early, naming the field's value
+        if len(_RESOLVED) >= 4096:
+            _RESOLVED.clear()
+        found = _RESOLVED[key] = (resolved, catalog)
+    return found[0]
+
+
+_RESOLVED: dict[tuple[int, Assumptions], tuple[Assumptions, Catalog]] = {}
 
 
 def provenance(name: str, profile: Profile, catalog: Catalog, value: Any) -> Used:

@@ -198,6 +198,36 @@ def sensitivity(profile: ProfileArg,
           else render("sensitivity.md.j2", s=result), out)
 
 
+class BatchFormat(str, Enum):
+    jsonl = "jsonl"
+    csv = "csv"
+
+
+@app.command()
+def batch(source: Annotated[str, typer.Argument(metavar="IN.jsonl", help="One profile JSON object per line, or - "
+                                                "for stdin.")],
+          out: OutOpt = None,
+          format: Annotated[BatchFormat, typer.Option("--format", "-f", help="Output format.")] = BatchFormat.jsonl,
+          rules: RulesOpt = None, catalog: CatalogOpt = None,
+          jobs: Annotated[int, typer.Option("--jobs", "-j", min=0, max=256, help="Worker processes for large "
+                                            "inputs (0 = one per CPU).")] = 0) -> None:
+    """Decide many profiles: one summary per input line, in order (recommendation, score, confidence, runner-up,
+    costs). A bad line becomes an error record with its line number and the rest continue; exit 1 if any line
+    failed. A portfolio summary (paths recommended, total spend) goes to stderr."""
+    from .batch import run
+    from .io import atomic_writer
+
+    options = dict(catalog_path=catalog, rule_dirs=tuple(rules or ()), jobs=jobs)
+    if out is None:
+        writer = run(source, sys.stdout, format.value, **options)
+    else:
+        with atomic_writer(out) as fh:
+            writer = run(source, fh, format.value, **options)
+    typer.echo(f"advisor: {writer.portfolio()}", err=True)
+    if writer.failed:
+        raise typer.Exit(1)
+
+
 DirArg = Annotated[Optional[list[Path]], typer.Argument(metavar="[DIR]...", help="Rule directories or files to check "
                                                         "with the shipped rules (default: the shipped rules only).")]
 AloneOpt = Annotated[bool, typer.Option("--alone", help="Check DIR on its own, without the shipped rules.")]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 import operator
 from dataclasses import dataclass
+from functools import cache
 from datetime import datetime
 from typing import Any
 
@@ -47,6 +48,8 @@ class Scalar:
     @staticmethod
     def where(cond, a, b):
         return a if cond else b
+
+    pick = where  # whole objects (replicas): one scenario takes one or the other
 
     logical_not = staticmethod(operator.not_)
 
@@ -88,6 +91,10 @@ class Vector:
     @staticmethod
     def none_if_never(value):
         return value
+
+    def pick(self, keep, a, b):
+        """Per scenario, `a`'s fields where `keep`, else `b`'s."""
+        return type(a)(*(self.np.where(keep, getattr(a, f), getattr(b, f)) for f in a.__dataclass_fields__))
 
     def first(self, conds):
         np = self.np
@@ -136,10 +143,6 @@ class Replica:
 
     def call_latency_ms(self, output_tokens: int) -> float:
         return 1000 * (self.prefill_s + output_tokens * self.step_s)
-
-    def choose(self, keep, other: Replica, xp=Scalar) -> Replica:
-        """This replica where `keep`, else `other` (per scenario)."""
-        return Replica(*(xp.where(keep, getattr(self, f), getattr(other, f)) for f in self.__dataclass_fields__))
 
 
 def replica(params: float, precision: str, gpu: GPU, *, prefill_tokens: int, context_tokens: int,
@@ -282,6 +285,10 @@ class CostModel:
                      "weekly": self.a.refresh_per_month_weekly, "daily": self.a.refresh_per_month_daily,
                      "realtime": self.a.refresh_per_month_daily}
         self.refresh_rate = freshness[p.data.freshness]
+        parts = ("prompt", "rag", "fine_tune", "continued_pretrain", "pretrain", "self_host", "on_device")
+        self.fte = {x: getattr(self.a, f"fte_{x}") for x in parts}
+        self._served: dict[tuple[str, bool], tuple[Replica, float]] = {}
+        self.setup_months = {x: getattr(self.a, f"setup_months_{x}") for x in parts}
 
     # -- helpers ---------------------------------------------------------------------------------------------------
 
@@ -312,10 +319,11 @@ class CostModel:
         return hours, hours * self.gpu_hourly
 
     def _serving_params(self, c: Candidate) -> float:
-        if c.serving == "on-device" and c.adaptation != "pretrain":
+        if c.adaptation == "pretrain":
+            return self.pretrain_size()[0]
+        if c.serving == "on-device":
             return self.a.on_device_model_params
-        return {"prompt": self.open_params, "fine-tune": self.a.fine_tuned_model_params,
-                "continued-pretrain": self.a.fine_tuned_model_params, "pretrain": self.pretrain_size()[0]}[c.adaptation]
+        return self.open_params if c.adaptation == "prompt" else self.a.fine_tuned_model_params
 
     # -- the plan of one candidate ---------------------------------------------------------------------------------
 
@@ -325,12 +333,9 @@ class CostModel:
         calls_per_month_per_rpd = DAYS_PER_MONTH * u.calls_per_request
         input_tokens, cached = self._tokens(c)
         eng = a.engineer_monthly_usd
-        parts = ["prompt"] + (["rag"] if c.rag else [])
-        parts += {"prompt": [], "fine-tune": ["fine_tune"], "continued-pretrain": ["continued_pretrain", "fine_tune"],
-                  "pretrain": ["pretrain", "fine_tune"]}[c.adaptation]
-        parts += {"api": [], "self-host": ["self_host"], "on-device": ["on_device"]}[c.serving]
-        people = eng * sum(getattr(a, f"fte_{x}") for x in parts)
-        upfront = eng * sum(getattr(a, f"setup_months_{x}") for x in parts)
+        parts = _parts(c)
+        people = eng * sum(self.fte[x] for x in parts)
+        upfront = eng * sum(self.setup_months[x] for x in parts)
         fixed = people
         slope = 0.0
         facts: dict = {"kb_in_prompt": not c.rag and self.kb_fits_prompt, "memory_fits": True,
@@ -389,7 +394,11 @@ class CostModel:
             call_ms = a.api_ttft_ms + 1000 * u.output_tokens / a.api_output_tokens_per_s
         elif c.serving == "self-host":
             params = self._serving_params(c)
-            r, call_ms = self._replica_for_latency(params, input_tokens, cached, rag_ms)
+            # Fine-tuned and continued-pretrained models share a size: serve each (size, retrieval) once.
+            key = ("prompt" if c.adaptation == "prompt" else "pretrain" if c.adaptation == "pretrain" else "tuned", c.rag)
+            if key not in self._served:
+                self._served[key] = self._replica_for_latency(params, input_tokens, cached, rag_ms)
+            r, call_ms = self._served[key]
             model = self.xp.label(lambda n: f"open {n / 1e9:g}B {a.precision} on {a.gpu}", params)
             facts.update(gpus_per_replica=r.gpus, replica_output_tokens_per_s=r.output_tokens_per_s,
                          memory_fits=r.gpus <= SINGLE_NODE_GPUS)
@@ -416,11 +425,7 @@ class CostModel:
                      always_on=c.serving == "self-host" and p.latency.mode != "batch", facts=facts)
 
     def _api_call_usd(self, input_tokens, cached):
-        """genai-prices' price of one call (tiers are per call)."""
-        out = self.profile.usage.output_tokens
-        if self.xp is Scalar:
-            return prices.price_usage(self.api_model, input_tokens, out, cached, self.at)
-        return prices.price_usage_many(self.api_model, input_tokens, out, cached, self.at)
+        return prices.call_usd(self.api_model, input_tokens, self.profile.usage.output_tokens, cached, self.at)
 
     def _replica_for_latency(self, params: float, input_tokens: int, cached: int,
                              rag_ms: float) -> tuple[Replica, float]:
@@ -444,20 +449,23 @@ class CostModel:
             if xp.all(done):
                 break
             smaller = at(xp.where(done, r.batch, r.batch // 2))
-            r, ms = r.choose(done, smaller, xp), xp.where(done, ms, smaller.call_latency_ms(out))
+            r, ms = xp.pick(done, r, smaller), xp.where(done, ms, smaller.call_latency_ms(out))
         return r, ms
 
     # -- all candidates --------------------------------------------------------------------------------------------
 
-    def figures(self) -> dict[Candidate, tuple[dict[str, Any], dict[str, Any]]]:
-        """Every candidate's (cost, facts) as plain values — arrays under `Vector` — which `price_all` wraps."""
-        plans = {c: self.plan(c) for c in all_candidates()}
-        return {c: self._figures(c, plan, plans.get(c.api_twin)) for c, plan in plans.items()}
+    def figures(self) -> list[tuple[Candidate, dict[str, Any], dict[str, Any]]]:
+        """Every candidate with its cost and facts as plain values — arrays under `Vector` — which `price_all`
+        wraps in models."""
+        candidates = all_candidates()
+        plans = [self.plan(c) for c in candidates]
+        return [(c, *self._figures(c, plan, None if t is None else plans[t]))
+                for c, plan, t in zip(candidates, plans, _twins())]
 
     def price_all(self) -> dict[str, Priced]:
         return {c.id: Priced(id=c.id, adaptation=c.adaptation, retrieval=c.retrieval, serving=c.serving,
                              cost=Cost(**cost), facts=Facts(**facts))
-                for c, (cost, facts) in self.figures().items()}
+                for c, cost, facts in self.figures()}
 
     def _figures(self, c: Candidate, plan: _Plan, twin: _Plan | None) -> tuple[dict[str, Any], dict[str, Any]]:
         xp, volumes = self.xp, self.volumes
@@ -495,6 +503,22 @@ class CostModel:
                               f"cached ${ft.cached_input_usd_per_mtok:g}/M, output ${ft.output_usd_per_mtok:g}/M",
                         source=ft.source, date=ft.date))
         return out
+
+
+@cache
+def _parts(c: Candidate) -> tuple[str, ...]:
+    """The pieces of work a candidate takes, each with its engineers (`fte_*`) and build time (`setup_months_*`)."""
+    adaptation = {"prompt": (), "fine-tune": ("fine_tune",), "continued-pretrain": ("continued_pretrain", "fine_tune"),
+                  "pretrain": ("pretrain", "fine_tune")}[c.adaptation]
+    serving = {"api": (), "self-host": ("self_host",), "on-device": ("on_device",)}[c.serving]
+    return ("prompt", *(("rag",) if c.rag else ()), *adaptation, *serving)
+
+
+@cache
+def _twins() -> tuple[int | None, ...]:
+    """For each candidate (in `all_candidates` order), the index of the API twin it breaks even against."""
+    candidates = all_candidates()
+    return tuple(candidates.index(c.api_twin) if c.serving != "api" else None for c in candidates)
 
 
 def break_even(self_host: _Plan, api: _Plan, xp=Scalar) -> float | None:

@@ -121,7 +121,7 @@ def _evaluate(profile, catalog: Catalog | None, rules: RuleSet | None):
 
 
 def _figures(model: CostModel) -> list[Figures]:
-    return [(c, cost, facts) for c, (cost, facts) in model.figures().items()]
+    return model.figures()
 
 
 def _confidence(margin: float | None) -> str:
@@ -144,28 +144,27 @@ class _Scored:
     def eligible(self) -> bool:
         return not self.vetoes
 
+    @property
+    def id(self) -> str:
+        return self.candidate.id
+
 
 def _rank(rules: RuleSet, figures: list[Figures], base: dict[str, Any]) -> list[_Scored]:
     """Vetoes, points and the cost term for every candidate, best first (the hot loop of batch and flip searches;
     plain values only — `decide` turns the result into the Decision's models)."""
     # Rules that read only the profile give the same answer for every candidate: evaluate each once.
-    fired_once: dict[str, bool] = {}
+    fired = [r for r in rules.profile_rules if r.fires(base)]
     ctx: dict[str, Any] = {}
     evaluated = []
     for c, cost, facts in figures:
-        once, each = rules.split(c.adaptation, c.rag, c.serving)
-        hits = []
-        for r in once:
-            fired = fired_once.get(r.id)
-            if fired is None:
-                fired = fired_once[r.id] = r.fires(base)
-            if fired:
-                hits.append(r)
+        _, each = rules.split(c.adaptation, c.rag, c.serving)
+        applies = rules.profile_only(c.adaptation, c.rag, c.serving)
+        hits = [r for r in fired if id(r) in applies]
         if each:
             ctx = candidate_context(base, c, cost, facts, into=ctx or None)
             hits += [r for r in each if r.fires(ctx)]
         vetoes = [r.effect for r in hits if r.spec.veto]
-        reasons = sorted((r.effect for r in hits if not r.spec.veto), key=lambda x: (-abs(x.points), x.rule))
+        reasons = [r.effect for r in hits if not r.spec.veto]  # in file order; `decide` sorts them for reading
         evaluated.append((c, cost, facts, vetoes, reasons))
 
     cheapest = min((cost["tco_usd"] for _, cost, _, vetoes, _ in evaluated if not vetoes and cost["tco_usd"] > 0),
@@ -176,7 +175,7 @@ def _rank(rules: RuleSet, figures: list[Figures], base: dict[str, Any]) -> list[
         cost_points = 0.0
         if cheapest and cost["tco_usd"] > 0:
             cost_points = max(-cap, -weight * math.log2(cost["tco_usd"] / cheapest))
-        score = sum(r.points for r in reasons) + cost_points
+        score = math.fsum(r.points for r in reasons) + cost_points  # exact: independent of the reasons' order
         ranked.append(_Scored(c, cost, facts, vetoes, reasons, round(cost_points, 6) + 0.0, round(score, 6) + 0.0))
     ranked.sort(key=lambda r: (bool(r.vetoes), -r.score, r.cost["tco_usd"], r.candidate.id))
     return ranked
@@ -194,19 +193,37 @@ def winner(profile: Profile | dict | str, *, catalog: Catalog | None = None, rul
     return _rank(rules, figures, base)[0].candidate.id
 
 
+ALL_VETOED = "every candidate is vetoed; the least-bad one is shown — revisit the constraints"
+
+
+def verdict(ranked: list[_Scored]) -> tuple[_Scored, _Scored | None, float | None]:
+    """(winner, the best other eligible candidate, the winner's margin in points when both are eligible)."""
+    top = ranked[0]
+    runner = next((r for r in ranked[1:] if r.eligible), None)
+    return top, runner, round(top.score - runner.score, 6) if runner and top.eligible else None
+
+
+def scored(profile: Profile | dict | str, *, catalog: Catalog | None = None,
+           rules: RuleSet | None = None) -> tuple[Profile, list[_Scored]]:
+    """The ranking without the Decision's models: what `advisor batch` summarises, many profiles a second."""
+    profile, rules, _, base, figures = _evaluate(profile, catalog, rules)
+    return profile, _rank(rules, figures, base)
+
+
 def decide(profile: Profile | dict | str, *, catalog: Catalog | None = None, rules: RuleSet | None = None) -> Decision:
     """Price, score and rank every candidate path for `profile` (a Profile, a dict, or a JSON file path)."""
     profile, rules, model, base, figures = _evaluate(profile, catalog, rules)
+    scored = _rank(rules, figures, base)
+    _, _, margin = verdict(scored)
     ranked = [Ranked(id=s.candidate.id, adaptation=s.candidate.adaptation, retrieval=s.candidate.retrieval,
                      serving=s.candidate.serving, label=LABELS[s.candidate.id], eligible=s.eligible, vetoes=s.vetoes,
-                     score=s.score, reasons=s.reasons, cost_points=s.cost_points, cost=Cost(**s.cost),
-                     facts=Facts(**s.facts)) for s in _rank(rules, figures, base)]
+                     score=s.score, reasons=sorted(s.reasons, key=lambda x: (-abs(x.points), x.rule)),
+                     cost_points=s.cost_points, cost=Cost(**s.cost),
+                     facts=Facts(**s.facts)) for s in scored]
     warnings = []
     top = ranked[0]
     if not top.eligible:
-        warnings.append("every candidate is vetoed; the least-bad one is shown — revisit the constraints")
-    runner = next((r for r in ranked[1:] if r.eligible), None)
-    margin = round(top.score - runner.score, 6) if runner and top.eligible else None
+        warnings.append(ALL_VETOED)
     recommendation = Recommendation(
         id=top.id, adaptation=top.adaptation, retrieval=top.retrieval, serving=top.serving, label=top.label,
         score=top.score, confidence=_confidence(margin), margin=margin, summary=_summary(top, profile))

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import tempfile
 from pathlib import Path
-from typing import Any
+from collections.abc import Iterator
+from typing import IO, Any
 
 from pydantic import BaseModel, ValidationError
 
@@ -112,8 +114,11 @@ def validate_data(model: type[BaseModel], data: Any, name: str) -> Any:
         raise InputError(f"{name}: {describe_validation_error(e, model)}") from None
 
 
-def write_atomic(path: str | Path, text: str) -> None:
-    """Write via a temporary file in the same directory and rename: readers never see a half-written file."""
+@contextlib.contextmanager
+def atomic_writer(path: str | Path) -> Iterator[IO[str]]:
+    """A text file handle whose content replaces `path` only when the block completes: a temporary file in the same
+    directory, fsynced, then renamed. On any failure or interruption the temporary file is removed and `path` keeps
+    its previous content."""
     target = Path(path)
     directory = target.parent if str(target.parent) else Path(".")
     if target.is_dir():
@@ -126,7 +131,7 @@ def write_atomic(path: str | Path, text: str) -> None:
         raise InputError(f"{target}: cannot write: {e.strerror or e}") from None
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-            fh.write(text)
+            yield fh
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, target)
@@ -136,6 +141,12 @@ def write_atomic(path: str | Path, text: str) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def write_atomic(path: str | Path, text: str) -> None:
+    """Write via a temporary file in the same directory and rename: readers never see a half-written file."""
+    with atomic_writer(path) as fh:
+        fh.write(text)
 
 
 def load_profile(source: str | Path | dict | Any) -> Any:

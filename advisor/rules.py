@@ -448,12 +448,10 @@ class Rule:
         return ((a.adaptation is None or adaptation in a.adaptation) and (a.rag is None or a.rag == rag)
                 and (a.serving is None or serving in a.serving))
 
-    def fires(self, ctx: Ctx) -> bool:
-        return self._fires(ctx)
-
     @cached_property
-    def _fires(self) -> Callable[[Ctx], bool]:
-        """The condition as one closure over the clauses' compiled functions (no per-call indirection)."""
+    def fires(self) -> Callable[[Ctx], bool]:
+        """`rule.fires(ctx)`: the condition as one closure over the clauses' compiled functions, built once (no
+        per-call indirection in the scoring loop)."""
         all_, any_, none_ = (tuple(c.fn for c in group) for group in (self.all, self.any, self.none))
 
         def fires(ctx: Ctx) -> bool:
@@ -501,15 +499,25 @@ class RuleSet:
 
     def split(self, adaptation: str, rag: bool, serving: str) -> tuple[tuple[Rule, ...], tuple[Rule, ...]]:
         """The applicable rules that read only the profile, and those that read the candidate's computed fields."""
-        _, once, each = self._split(adaptation, rag, serving)
+        _, once, each, _ = self._split(adaptation, rag, serving)
         return once, each
 
-    def _split(self, *key: Any) -> tuple[tuple[Rule, ...], tuple[Rule, ...], tuple[Rule, ...]]:
+    def profile_only(self, adaptation: str, rag: bool, serving: str) -> frozenset[int]:
+        """`id()`s of the applicable rules that read only the profile: the scoring loop evaluates every such rule
+        once per profile (`profile_rules`) and keeps, per candidate, the fired ones in this set."""
+        return self._split(adaptation, rag, serving)[3]
+
+    @cached_property
+    def profile_rules(self) -> tuple[Rule, ...]:
+        return tuple(r for r in self.rules if not r.per_candidate)
+
+    def _split(self, *key: Any) -> tuple[tuple[Rule, ...], tuple[Rule, ...], tuple[Rule, ...], frozenset[int]]:
         found = self._applicable.get(key)
         if found is None:
             rules = tuple(r for r in self.rules if r.applies_to(*key))
-            found = self._applicable[key] = (rules, tuple(r for r in rules if not r.per_candidate),
-                                             tuple(r for r in rules if r.per_candidate))
+            once = tuple(r for r in rules if not r.per_candidate)
+            found = self._applicable[key] = (rules, once, tuple(r for r in rules if r.per_candidate),
+                                             frozenset(map(id, once)))
         return found
 
     def examples_failures(self) -> list[str]:

@@ -72,7 +72,7 @@ def evaluate(profile: Profile, values: dict[str, Any], *, catalog: Catalog | Non
         base = profile_context(varied)
         once: dict[str, Any] = {}
         tco, points, vetoed = (np.empty((len(IDS), n)) for _ in range(3))
-        for i, (c, (cost, facts)) in enumerate(figures.items()):
+        for i, (c, cost, facts) in enumerate(figures):
             ctx = candidate_context(base, c, cost, facts)
             month = facts["break_even_month"]
             ctx["candidate.breaks_even"] = month is not None and ~np.isnan(month)
