@@ -209,7 +209,8 @@ class Writer:
         else:
             self.failed += 1
         if self.format == "csv":
-            self.csv.writerow({k: "" if v is None else v for k, v in record.items()})
+            self.csv.writerow({k: "" if v is None else str(v).lower() if isinstance(v, bool) else v
+                               for k, v in record.items()})
         else:
             self.out.write(json.dumps(record, ensure_ascii=False, allow_nan=False) + "\n")
 

@@ -39,6 +39,8 @@ def describe_validation_error(err: ValidationError, known: type[BaseModel] | Non
             parts.append(f"not valid JSON: {e['ctx']['error'] if 'ctx' in e else e['msg']}")
         elif e["type"] in ("missing",):
             parts.append(f"{loc}: required field is missing")
+        elif e["type"] == "value_error":  # our own validators' messages already name what is wrong
+            parts.append(f"{loc}: {e['ctx']['error']}")
         else:
             got = "" if e["type"].startswith("json") else f" (got {_short(e['input'])})"
             parts.append(f"{loc}: {e['msg']}{got}")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import bisect
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 from functools import cache, lru_cache
 
 from .errors import UnknownIdError, did_you_mean
@@ -63,6 +64,31 @@ def call_usd(model: str, input_tokens, output_tokens, cached_tokens, at: datetim
 
 @lru_cache(maxsize=256)
 def _affine(model: str, at: datetime) -> tuple[tuple[int, ...], tuple[tuple[float, float, float, float], ...]]:
+    starts, rates = _cached(model, at)["affine"]
+    return tuple(starts), tuple(map(tuple, rates))
+
+
+@lru_cache(maxsize=256)
+def describe(model: str, at: datetime) -> str:
+    """The model's per-million-token prices, for the assumptions list."""
+    return _cached(model, at)["describe"]
+
+
+def _cached(model: str, at: datetime) -> dict[str, Any]:
+    """What the cost model needs from genai-prices for `model`, from the on-disk cache (keyed by the installed
+    genai-prices version) when present: loading genai-prices' data takes longer than a whole decision."""
+    from . import cache
+
+    name = f"prices-{version()}.json"
+    key = f"{model}@{at.isoformat()}"
+    stored = cache.load(name)
+    if key not in stored:
+        stored[key] = {"affine": _derive_affine(model, at), "describe": _describe(model, at)}
+        cache.save(name, stored)
+    return stored[key]
+
+
+def _derive_affine(model: str, at: datetime) -> tuple[tuple[int, ...], tuple[tuple[float, float, float, float], ...]]:
     """(tier starts, (fixed, per uncached input, per cached input, per output token) for each tier band), from exact
     genai-prices differences at two tokens into each band (a tier applies when input tokens exceed its start)."""
     _, _, info = _find(model)
@@ -79,9 +105,7 @@ def _affine(model: str, at: datetime) -> tuple[tuple[int, ...], tuple[tuple[floa
     return starts, tuple(rates)
 
 
-@lru_cache(maxsize=256)
-def describe(model: str, at: datetime) -> str:
-    """The model's per-million-token prices, for the assumptions list."""
+def _describe(model: str, at: datetime) -> str:
     _, provider, info = _find(model)
     price = info.get_prices(at)
     parts = []

@@ -116,11 +116,15 @@ def values(d: dict[str, Any]) -> str:
 def _environment():
     """One sandboxed environment for shipped and user templates: a template can format the data it is given and
     include or extend the shipped templates, but cannot reach Python internals, call unsafe methods, or read files."""
-    from jinja2 import FileSystemLoader, StrictUndefined
+    from jinja2 import FileSystemBytecodeCache, FileSystemLoader, StrictUndefined
     from jinja2.sandbox import ImmutableSandboxedEnvironment
 
+    from . import cache
+
+    compiled = cache.templates()
     env = ImmutableSandboxedEnvironment(
         loader=FileSystemLoader(str(shipped("templates"))),
+        bytecode_cache=FileSystemBytecodeCache(str(compiled)) if compiled else None,
         undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
         autoescape=False,
     )

@@ -118,6 +118,7 @@ class Clause:
     fn: Fn
     paths: tuple[str, ...]
     fields: dict[str, Kind] = field(repr=False, compare=False, default_factory=dict)
+    tree: ast.AST | None = field(repr=False, compare=False, default=None)
 
     def __call__(self, ctx: Ctx) -> bool:
         return bool(self.fn(ctx))
@@ -126,7 +127,7 @@ class Clause:
     def vector(self) -> Fn:
         """The clause over numpy arrays of scenarios (NaN = missing): one boolean per scenario. Compiled on first
         use from the same checked text, so a decision never pays for it."""
-        return _Compiler(self.fields, _VectorOps()).compile(ast.parse(self.text.strip(), mode="eval").body)[0]
+        return _Compiler(self.fields, _VectorOps()).compile(self.tree)[0]
 
 
 def _path(node: ast.AST) -> str | None:
@@ -340,7 +341,7 @@ def compile_clause(text: str, fields: dict[str, Kind] | None = None) -> Clause:
     fn, kind = compiler.compile(tree.body)
     if kind.name != "bool":
         raise _ClauseError(f"a condition must be true or false, but {text!r} is a {kind.name}")
-    return Clause(text=text, fn=fn, paths=tuple(dict.fromkeys(compiler.paths)), fields=fields)
+    return Clause(text=text, fn=fn, paths=tuple(dict.fromkeys(compiler.paths)), fields=fields, tree=tree.body)
 
 
 # -- rule files -----------------------------------------------------------------------------------------------------

@@ -45,8 +45,8 @@ class Change(BaseModel):
     input: str
     label: str
     direction: Literal["up", "down", "stricter", "looser"]
-    current: float | str
-    value: float | str
+    current: int | float | str
+    value: int | float | str
     winner: str
 
 

@@ -1,10 +1,15 @@
 import json
+import os
+import tempfile
 from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, settings
 
 from advisor.io import load_profile
+
+# Hermetic: the start-up cache (advisor/cache.py) lives in a fresh directory for each test run.
+os.environ["ADVISOR_CACHE_DIR"] = tempfile.mkdtemp(prefix="advisor-test-cache-")
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = sorted((ROOT / "examples").glob("*.json"))

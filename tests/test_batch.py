@@ -1,0 +1,105 @@
+"""`advisor batch`: one summary per line, in order; bad lines become error records; the same answers as `decide`."""
+
+import csv
+import io
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+import advisor
+from advisor.batch import COLUMNS, MAX_LINE_BYTES, read_lines, records, summary_of
+from advisor.cli import app
+from advisor.examples import generate
+from conftest import EXAMPLES
+
+runner = CliRunner()
+
+
+def jsonl(profiles) -> str:
+    return "".join(json.dumps(p) + "\n" for p in profiles)
+
+
+def test_ten_thousand_generated_profiles_match_decide_one_by_one():
+    profiles = generate(10_000, seed=6)
+    lines = [(i, json.dumps(p).encode()) for i, p in enumerate(profiles, 1)]
+    got = list(records(lines, jobs=2))  # large enough to fan out over worker processes
+    assert [r["line"] for r in got] == list(range(1, 10_001))
+    assert all(r["ok"] for r in got)
+    for p, record in zip(profiles, got):
+        assert record == summary_of(advisor.decide(p), record["line"]).model_dump()
+
+
+def test_in_process_and_worker_runs_agree():
+    lines = [(i, json.dumps(p).encode()) for i, p in enumerate(generate(600, seed=2), 1)]
+    assert list(records(lines, jobs=1)) == list(records(lines, jobs=2))
+
+
+def test_bad_lines_become_error_records_and_the_rest_continue(tmp_path):
+    good = [json.loads(p.read_text()) for p in EXAMPLES[:3]]
+    text = (jsonl(good[:1]) + "not json\n" + "\n" + jsonl(good[1:2]) + '{"schema_version": 1}\n'
+            + "[1, 2]\n" + b"\xff\xfe".decode("latin-1") + "\n" + jsonl(good[2:]))
+    src = tmp_path / "in.jsonl"
+    src.write_bytes(text.encode("latin-1"))
+    r = runner.invoke(app, ["batch", str(src)])
+    assert r.exit_code == 1, r.output
+    out = [json.loads(line) for line in r.stdout.splitlines()]
+    assert [(o["line"], o["ok"]) for o in out] == [(1, True), (2, False), (4, True), (5, False), (6, False),
+                                                    (7, False), (8, True)]
+    errors = {o["line"]: o["error"] for o in out if not o["ok"]}
+    assert errors[2].startswith("line 2: not valid JSON")
+    assert "line 5: project: required field is missing" in errors[5]
+    assert errors[6].startswith("line 6: ") and "object" in errors[6].lower()
+    assert errors[7].startswith("line 7: not UTF-8")
+    assert "7 profiles: 3 decided, 4 failed" in r.stderr
+    assert "Traceback" not in r.output
+
+
+def test_every_line_good_exits_zero_with_a_portfolio_summary():
+    profiles = [json.loads(p.read_text()) for p in EXAMPLES]
+    r = runner.invoke(app, ["batch", "-"], input=jsonl(profiles))
+    assert r.exit_code == 0, r.output
+    out = [json.loads(line) for line in r.stdout.splitlines()]
+    assert [o["project"] for o in out] == [p["project"]["name"] for p in profiles]
+    counts = {}
+    for o in out:
+        counts[o["recommendation"]] = counts.get(o["recommendation"], 0) + 1
+    top, n = max(counts.items(), key=lambda x: (x[1], [-ord(ch) for ch in x[0]]))
+    assert f"{len(profiles)} profiles: {len(profiles)} decided, 0 failed" in r.stderr
+    assert f"{top} {n}" in r.stderr and "Total spend" in r.stderr
+
+
+def test_csv_has_a_header_and_one_row_per_line():
+    profiles = [json.loads(p.read_text()) for p in EXAMPLES[:4]]
+    r = runner.invoke(app, ["batch", "-", "--format", "csv"], input=jsonl(profiles) + "oops\n")
+    assert r.exit_code == 1
+    rows = list(csv.DictReader(io.StringIO(r.stdout)))
+    assert tuple(rows[0]) == COLUMNS and len(rows) == 5
+    assert rows[0]["ok"] == "true" and rows[4]["ok"] == "false" and rows[4]["error"].startswith("line 5:")
+    assert rows[0]["recommendation"] == advisor.decide(profiles[0]).recommendation.id
+
+
+def test_out_is_written_atomically_and_kept_on_failure(tmp_path):
+    out = tmp_path / "out.jsonl"
+    out.write_text("previous\n")
+    r = runner.invoke(app, ["batch", str(tmp_path / "missing.jsonl"), "--out", str(out)])
+    assert r.exit_code == 1 and "no such input file" in r.stderr
+    assert out.read_text() == "previous\n" and list(tmp_path.iterdir()) == [out]
+    src = tmp_path / "in.jsonl"
+    src.write_text(EXAMPLES[0].read_text().replace("\n", " ") + "\n")
+    r = runner.invoke(app, ["batch", str(src), "--out", str(out)])
+    assert r.exit_code == 0 and json.loads(out.read_text())["line"] == 1
+
+
+def test_an_overlong_line_is_refused_without_reading_it_into_memory():
+    big = b'{"x": "' + b"a" * (MAX_LINE_BYTES + 10) + b'"}\n'
+    fh = io.BytesIO(big + b'{"y": 1}\n')
+    got = list(read_lines(fh))
+    assert got[0] == (1, f"longer than {MAX_LINE_BYTES // 1024} KiB; not a profile")
+    assert got[1] == (2, b'{"y": 1}\n')
+
+
+@pytest.mark.parametrize("jobs", ["-1", "abc"])
+def test_bad_jobs_is_a_usage_error(jobs):
+    r = runner.invoke(app, ["batch", "-", "--jobs", jobs], input="")
+    assert r.exit_code == 2

@@ -1,0 +1,206 @@
+"""`advisor sensitivity`: ranges, tornado, flip points, Monte Carlo — and the vectorised engine behind them, which
+must give every scenario the winner `advisor decide` gives."""
+
+import datetime
+import json
+
+import numpy as np
+import pytest
+from hypothesis import given, strategies as st
+from typer.testing import CliRunner
+
+import advisor
+from advisor.cli import app
+from advisor.errors import InputError
+from advisor.prices import call_usd, price_usage
+from advisor.scenarios import IDS, evaluate
+from advisor.sensitivity import KNOBS, analyse, current_value, ranges
+from conftest import ROOT, example_data
+
+runner = CliRunner()
+AT = datetime.datetime(2026, 11, 1, tzinfo=datetime.timezone.utc)
+
+
+def profile(name, **changes):
+    data = example_data(name)
+    for path, value in changes.items():
+        section, field = path.split(".")
+        data.setdefault(section, {})[field] = value
+    return advisor.load_profile(data)
+
+
+def scalar_profile(p, values, j):
+    """The plain profile of scenario j: every varied field set to its j-th value, as `advisor decide` reads it."""
+    data = p.model_dump(mode="json")
+    for path, arr in values.items():
+        section, field = path.split(".")
+        v = float(arr[j])
+        data[section][field] = int(v) if v.is_integer() and isinstance(data[section].get(field), int) else v
+    return advisor.load_profile(data)
+
+
+# -- the vectorised engine equals the scalar engine --------------------------------------------------------------
+
+@pytest.mark.parametrize("name", ["support-copilot", "customer-chatbot", "content-moderation", "frontier-lab",
+                                  "offline-phone-summarizer", "workflow-agents", "underserved-language"])
+def test_every_scenario_gets_the_winner_decide_gives(name):
+    p = profile(name)
+    rng = np.random.default_rng(7)
+    n = 25
+    values = {"usage.requests_per_day": np.round(p.usage.requests_per_day * np.exp(rng.uniform(-3, 3, n))),
+              "usage.input_tokens": np.round(p.usage.input_tokens * np.exp(rng.uniform(-1, 1, n))),
+              "usage.output_tokens": np.round(p.usage.output_tokens * np.exp(rng.uniform(-1, 1, n))),
+              "usage.monthly_growth": rng.uniform(-0.1, 0.3, n),
+              "assumptions.gpu_hourly_usd": rng.uniform(1, 8, n),
+              "assumptions.mfu": rng.uniform(0.3, 0.6, n),
+              "budget.monthly_usd": p.budget.monthly_usd * np.exp(rng.uniform(-2, 2, n)),
+              "latency.p95_ms": np.round(p.latency.p95_ms * np.exp(rng.uniform(-1.5, 1.5, n)))}
+    outcome = evaluate(p, values)
+    for j in range(n):
+        d = advisor.decide(scalar_profile(p, values, j))
+        assert outcome.winners()[j] == d.recommendation.id, (name, j)
+        tco = {r.id: r.cost.tco_usd for r in d.ranking}
+        for i, cid in enumerate(IDS):
+            assert outcome.tco[i, j] == pytest.approx(tco[cid], rel=1e-12)
+
+
+@given(st.integers(1, 500_000), st.integers(1, 20_000), st.integers(0, 100), st.sampled_from(
+    ["gpt-4.1-mini", "gpt-4.1", "gemini-2.5-pro", "claude-sonnet-4-5"]))
+def test_api_prices_equal_genai_prices(inp, out, cached_pct, model):
+    cached = inp * cached_pct // 100
+    exact = price_usage(model, inp, out, cached, AT)
+    assert call_usd(model, inp, out, cached, AT) == pytest.approx(exact, rel=1e-12)
+    many = call_usd(model, np.array([inp, inp]), np.array([out, out]), np.array([cached, cached]), AT)
+    assert many[0] == call_usd(model, inp, out, cached, AT)  # one formula: bit-identical
+
+
+# -- Monte Carlo ------------------------------------------------------------------------------------------------
+
+def test_same_seed_same_result_and_shares_sum_to_one():
+    p = profile("support-copilot")
+    a = analyse(p, samples=3000, seed=11)
+    b = analyse(p, samples=3000, seed=11)
+    assert a.model_dump() == b.model_dump()
+    assert sum(c.probability for c in a.monte_carlo) == pytest.approx(1, abs=1e-12)
+    assert len(a.monte_carlo) == len(IDS)
+    c = analyse(p, samples=3000, seed=12)
+    assert c.monte_carlo != a.monte_carlo  # a different seed draws different scenarios
+
+
+def test_a_far_ahead_winner_wins_almost_every_scenario():
+    s = analyse(profile("offline-phone-summarizer"), samples=5000)
+    top = s.monte_carlo[0]
+    assert top.id == s.winner == "prompt@on-device" and top.probability >= 0.95
+    assert s.robustness.startswith("prompt@on-device wins in ")
+
+
+def test_a_profile_on_a_break_even_splits():
+    # support-copilot flips to prompt+rag@api below ~3,500 requests/day: centre the range on that point
+    p = profile("support-copilot", **{"usage.requests_per_day": 3500})
+    p = p.model_copy(update={"uncertainty": {"usage.requests_per_day": advisor.schema.Range(
+        low=1500, high=8000, distribution="log-uniform")}})
+    shares = {c.id: c.probability for c in analyse(p, samples=4000).monte_carlo}
+    assert shares["fine-tune+rag@api"] > 0.15 and shares["prompt+rag@api"] > 0.15
+
+
+def test_percentiles_are_ordered_and_the_robustness_line_matches():
+    s = analyse(profile("saas-ai-features"), samples=2000)
+    for c in s.monte_carlo:
+        assert 0 <= c.tco_p10 <= c.tco_p50 <= c.tco_p90
+    share = next(c.probability for c in s.monte_carlo if c.id == s.winner)
+    assert s.robustness == f"{s.winner} wins in {share * 100:.0f} % of 2,000 scenarios"
+
+
+# -- ranges ---------------------------------------------------------------------------------------------------------
+
+def test_default_ranges_come_from_the_catalog_with_sources():
+    p = profile("support-copilot")
+    got = {r.input: r for r in ranges(p)}
+    assert set(got) >= {"usage.requests_per_day", "usage.monthly_growth", "usage.input_tokens",
+                        "usage.output_tokens", "assumptions.gpu_hourly_usd", "assumptions.api_price_factor",
+                        "assumptions.mfu", "data.labeled_examples", "assumptions.engineer_monthly_usd"}
+    r = got["usage.requests_per_day"]
+    assert (r.low, r.high, r.current) == pytest.approx((5000 * 0.33, 5000 * 3, 5000))
+    assert got["assumptions.mfu"].low == 0.35 and got["assumptions.mfu"].high == 0.55
+    assert all(r.source for r in got.values())
+
+
+def test_a_profile_range_replaces_the_default_and_an_empty_input_has_none():
+    p = profile("pre-pmf-startup")
+    assert current_value(p, "data.labeled_examples", advisor.load_catalog()) == 0
+    assert "data.labeled_examples" not in {r.input for r in ranges(p)}  # ×0.5–×2 of nothing is nothing
+    data = example_data("pre-pmf-startup")
+    data["uncertainty"] = {"usage.requests_per_day": {"low": 5000, "high": 50000}}
+    r = {r.input: r for r in ranges(advisor.load_profile(data))}["usage.requests_per_day"]
+    assert (r.low, r.high, r.source) == (5000, 50000, "profile uncertainty")
+
+
+@pytest.mark.parametrize("entry, message", [
+    ({"usage.requests_per_dya": {"low": 1, "high": 2}}, "not a numeric input (did you mean usage.requests_per_day?)"),
+    ({"usage.requests_per_day": {"low": 9, "high": 2}}, "low (9) is above high (2)"),
+    ({"assumptions.mfu": {"low": 0.3, "high": 1.5}}, "assumptions.mfu: high 1.5"),
+    ({"project.name": {"low": 1, "high": 2}}, "not a numeric input"),
+    ({"usage.input_tokens": {"low": 0, "high": 10, "distribution": "log-uniform"}}, "low > 0"),
+])
+def test_bad_ranges_are_named(entry, message):
+    data = example_data("customer-chatbot")
+    data["uncertainty"] = entry
+    with pytest.raises(InputError, match="uncertainty") as e:
+        advisor.load_profile(data)
+    assert message in str(e.value)
+
+
+# -- tornado and flip points ---------------------------------------------------------------------------------------
+
+def test_tornado_ends_give_the_winners_decide_gives():
+    p = profile("support-copilot")
+    s = analyse(p, samples=200)
+    knobs = {k.input: k for k in KNOBS}
+    assert [t.input for t in s.tornado][:1] == ["usage.monthly_growth"]  # the one that flips comes first
+    for t in s.tornado:
+        for value, stated in ((t.low, t.winner_low), (t.high, t.winner_high)):
+            value = round(value) if knobs[t.input].integer else value
+            assert advisor.decide(knobs[t.input].set(p, value)).recommendation.id == stated, t.input
+    swings = [t.swing_usd for t in s.tornado if t.winner_low == t.winner_high == s.winner]
+    assert swings == sorted(swings, reverse=True)
+
+
+@pytest.mark.parametrize("name", ["customer-chatbot", "content-moderation", "support-copilot"])
+def test_new_flip_points_hold_just_past_the_value(name):
+    p = profile(name)
+    base = advisor.decide(p).recommendation.id
+    knobs = {k.input: k for k in KNOBS}
+    seen = set()
+    for c in advisor.what_would_change(p):
+        if c.input == "data.residency":
+            continue
+        seen.add(c.input)
+        assert advisor.decide(knobs[c.input].set(p, c.value)).recommendation.id == c.winner != base, c
+    assert seen & {"usage.output_tokens", "assumptions.engineer_monthly_usd", "assumptions.api_price_factor"}
+
+
+# -- the command ----------------------------------------------------------------------------------------------------
+
+def test_cli_markdown_and_json():
+    path = str(ROOT / "examples" / "support-copilot.json")
+    r = runner.invoke(app, ["sensitivity", path, "--samples", "500"])
+    assert r.exit_code == 0, r.output
+    for heading in ("## Uncertain inputs", "## Tornado", "## Flip points", "## Monte Carlo: 500 scenarios"):
+        assert heading in r.stdout
+    assert "wins in" in r.stdout and "None" not in r.stdout and "nan" not in r.stdout
+    r = runner.invoke(app, ["sensitivity", path, "--samples", "500", "--seed", "3", "--format", "json"])
+    data = json.loads(r.stdout)
+    assert data["samples"] == 500 and data["seed"] == 3 and data["winner"] == "fine-tune+rag@api"
+
+
+@pytest.mark.parametrize("args, message", [(["--samples", "0"], "--samples"),
+                                           (["--samples", "1000000"], "--samples")])
+def test_cli_rejects_bad_sample_counts(args, message):
+    r = runner.invoke(app, ["sensitivity", str(ROOT / "examples" / "support-copilot.json"), *args])
+    assert r.exit_code == 1 and message in r.stderr and "Traceback" not in r.output
+
+
+def test_the_memo_states_robustness():
+    r = runner.invoke(app, ["decide", str(ROOT / "examples" / "saas-ai-features.json"), "--date", "2026-11-23"])
+    s = analyse(profile("saas-ai-features"))
+    assert f"**Robustness:** {s.robustness}" in r.stdout
