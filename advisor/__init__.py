@@ -19,7 +19,7 @@ __version__ = "0.1.0"
 
 _EXPORTS = {
     "decide": "engine", "explain": "engine", "Decision": "engine", "memo": "report",
-    "what_would_change": "sensitivity",
+    "what_would_change": "sensitivity", "analyse": "sensitivity", "summarize": "batch",
     "Profile": "schema", "load_profile": "io",
     "load_rules": "rules", "load_catalog": "catalog", "price": "costs",
     "AdvisorError": "errors", "InputError": "errors", "UnknownIdError": "errors", "CatalogError": "errors",
@@ -35,7 +35,8 @@ if TYPE_CHECKING:
     from .io import load_profile
     from .report import memo
     from .rules import load_rules
-    from .sensitivity import what_would_change
+    from .batch import summarize
+    from .sensitivity import analyse, what_would_change
     from .schema import Profile
 
 

@@ -29,7 +29,8 @@ def test_worked_scoring_example_matches_the_engine():
 
 def test_every_command_in_the_readme_table_exists():
     documented = set(re.findall(r"^\| `advisor ([a-z]+)", README, flags=re.M))
-    assert {"decide", "explain", "rules", "costs", "estimate", "schema", "example", "catalog"} <= documented
+    assert {"decide", "explain", "sensitivity", "batch", "rules", "costs", "estimate", "schema", "example",
+            "catalog"} <= documented
     for name in documented:
         r = CliRunner().invoke(app, [name, "--help"])
         assert r.exit_code == 0, (name, r.output)
