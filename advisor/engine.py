@@ -92,24 +92,27 @@ def profile_context(profile: Profile) -> dict[str, Any]:
 Figures = tuple[Candidate, dict[str, Any], dict[str, Any]]  # a candidate, its cost and facts (costs.figures)
 
 
-def candidate_context(base: dict[str, Any], c: Candidate, cost: dict[str, Any], facts: dict[str, Any], *,
-                      into: dict[str, Any] | None = None) -> dict[str, Any]:
-    """`base` plus the candidate's computed fields. With `into` (a previous result), overwrite it in place: every
-    candidate sets the same keys, so the scoring loop can reuse one dict instead of copying the profile 20 times."""
-    ctx = dict(base) if into is None else into
-    for k in _FACT_FIELDS:
-        ctx["candidate." + k] = facts[k]
-    for k in _COST_FIELDS:
-        ctx["cost." + k] = cost[k]
-    ctx["candidate.adaptation"] = c.adaptation
-    ctx["candidate.rag"] = c.rag
-    ctx["candidate.serving"] = c.serving
-    ctx["candidate.breaks_even"] = facts["break_even_month"] is not None
+def candidate_context(base: dict[str, Any], c: Candidate, cost: dict[str, Any], facts: dict[str, Any]
+                      ) -> dict[str, Any]:
+    """`base` plus every computed field of the candidate that a clause may read."""
+    ctx = dict(base)
+    for path, get in _FIELD_OF.items():
+        ctx[path] = get(c, cost, facts)
     return ctx
 
 
-_FACT_FIELDS = tuple(Facts.model_fields)
-_COST_FIELDS = tuple(k for k in Cost.model_fields if k != "monthly_usd")
+def _fields() -> dict[str, Any]:
+    """How to read each `candidate.*` / `cost.*` path from a candidate and its figures."""
+    out: dict[str, Any] = {f"candidate.{k}": (lambda c, cost, facts, k=k: facts[k]) for k in Facts.model_fields}
+    out.update({f"cost.{k}": (lambda c, cost, facts, k=k: cost[k]) for k in Cost.model_fields if k != "monthly_usd"})
+    out.update({"candidate.adaptation": lambda c, cost, facts: c.adaptation,
+                "candidate.rag": lambda c, cost, facts: c.rag,
+                "candidate.serving": lambda c, cost, facts: c.serving,
+                "candidate.breaks_even": lambda c, cost, facts: facts["break_even_month"] is not None})
+    return out
+
+
+_FIELD_OF = _fields()
 
 
 def _evaluate(profile, catalog: Catalog | None, rules: RuleSet | None):
@@ -161,7 +164,10 @@ def _rank(rules: RuleSet, figures: list[Figures], base: dict[str, Any]) -> list[
         applies = rules.profile_only(c.adaptation, c.rag, c.serving)
         hits = [r for r in fired if id(r) in applies]
         if each:
-            ctx = candidate_context(base, c, cost, facts, into=ctx or None)
+            if not ctx:
+                ctx = dict(base)
+            for path in rules.reads(c.adaptation, c.rag, c.serving):  # only what this shape's rules read
+                ctx[path] = _FIELD_OF[path](c, cost, facts)
             hits += [r for r in each if r.fires(ctx)]
         vetoes = [r.effect for r in hits if r.spec.veto]
         reasons = [r.effect for r in hits if not r.spec.veto]  # in file order; `decide` sorts them for reading

@@ -500,8 +500,13 @@ class RuleSet:
 
     def split(self, adaptation: str, rag: bool, serving: str) -> tuple[tuple[Rule, ...], tuple[Rule, ...]]:
         """The applicable rules that read only the profile, and those that read the candidate's computed fields."""
-        _, once, each, _ = self._split(adaptation, rag, serving)
+        _, once, each, _, _ = self._split(adaptation, rag, serving)
         return once, each
+
+    def reads(self, adaptation: str, rag: bool, serving: str) -> tuple[str, ...]:
+        """The `candidate.*` and `cost.*` paths the shape's per-candidate rules read: all the scoring loop must
+        set for that candidate."""
+        return self._split(adaptation, rag, serving)[4]
 
     def profile_only(self, adaptation: str, rag: bool, serving: str) -> frozenset[int]:
         """`id()`s of the applicable rules that read only the profile: the scoring loop evaluates every such rule
@@ -512,13 +517,15 @@ class RuleSet:
     def profile_rules(self) -> tuple[Rule, ...]:
         return tuple(r for r in self.rules if not r.per_candidate)
 
-    def _split(self, *key: Any) -> tuple[tuple[Rule, ...], tuple[Rule, ...], tuple[Rule, ...], frozenset[int]]:
+    def _split(self, *key: Any) -> tuple[Any, ...]:
         found = self._applicable.get(key)
         if found is None:
             rules = tuple(r for r in self.rules if r.applies_to(*key))
             once = tuple(r for r in rules if not r.per_candidate)
-            found = self._applicable[key] = (rules, once, tuple(r for r in rules if r.per_candidate),
-                                             frozenset(map(id, once)))
+            each = tuple(r for r in rules if r.per_candidate)
+            reads = tuple(dict.fromkeys(p for r in each for _, c in r.clauses() for p in c.paths
+                                        if p.startswith(("candidate.", "cost."))))
+            found = self._applicable[key] = (rules, once, each, frozenset(map(id, once)), reads)
         return found
 
     def examples_failures(self) -> list[str]:
