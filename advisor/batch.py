@@ -22,7 +22,8 @@ from pydantic import BaseModel
 
 from .catalog import Catalog, load_catalog
 from .engine import ALL_VETOED, Decision, scored, verdict
-from .errors import AdvisorError, InputError
+from .errors import AdvisorError
+from .io import read_bytes
 from .rules import RuleSet, load_rules
 
 MAX_LINE_BYTES = 1024 * 1024  # a profile is a few KB
@@ -99,23 +100,16 @@ def read_lines(fh: IO[bytes]) -> Iterator[tuple[int, bytes | str]]:
     """(line number, raw bytes) of each non-blank line; a line over MAX_LINE_BYTES is skipped to its end and
     reported as an error string instead of being held in memory."""
     for number in itertools.count(1):
-        raw = _readline(fh, MAX_LINE_BYTES + 1)
+        raw = read_bytes(fh, MAX_LINE_BYTES + 1, line=True)
         if not raw:
             return
         if len(raw) > MAX_LINE_BYTES and not raw.endswith(b"\n"):
-            while (rest := _readline(fh, MAX_LINE_BYTES)) and not rest.endswith(b"\n"):
+            while (rest := read_bytes(fh, MAX_LINE_BYTES, line=True)) and not rest.endswith(b"\n"):
                 pass
             yield number, f"longer than {MAX_LINE_BYTES // 1024} KiB; not a profile"
             continue
         if raw.strip():
             yield number, raw
-
-
-def _readline(fh: IO[bytes], limit: int) -> bytes:
-    try:
-        return fh.readline(limit)
-    except OSError as e:
-        raise InputError(f"{getattr(fh, 'name', 'input')}: cannot read: {e.strerror or e}") from None
 
 
 # -- deciding lines -------------------------------------------------------------------------------------------------
@@ -229,24 +223,10 @@ class Writer:
 def run(source: str, out: IO[str], format: str, *, catalog_path: str | Path | None = None,
         rule_dirs: tuple[str | Path, ...] = (), jobs: int = 0) -> Writer:
     """Decide every line of `source` (a path or '-') into `out`; returns the writer with its tally."""
-    import sys
+    from .io import open_input
 
-    if source == "-":
-        fh: IO[bytes] = sys.stdin.buffer
-    else:
-        try:
-            fh = open(source, "rb")  # noqa: SIM115 - closed below
-        except FileNotFoundError:
-            raise InputError(f"{source}: no such input file") from None
-        except IsADirectoryError:
-            raise InputError(f"{source}: is a directory, not a JSON-lines file") from None
-        except OSError as e:
-            raise InputError(f"{source}: cannot read: {e.strerror or e}") from None
     writer = Writer(out, format)
-    try:
+    with open_input(source, "JSON-lines") as fh:
         for record in records(read_lines(fh), catalog_path=catalog_path, rule_dirs=rule_dirs, jobs=jobs):
             writer.write(record)
-    finally:
-        if fh is not sys.stdin.buffer:
-            fh.close()
     return writer

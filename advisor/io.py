@@ -69,25 +69,41 @@ def _submodel(annotation: Any) -> type[BaseModel] | None:
     return None
 
 
+@contextlib.contextmanager
+def open_input(source: str | Path, what: str = "input") -> Iterator[IO[bytes]]:
+    """A binary handle on a file path, or stdin for '-'; every way a file cannot be opened is one InputError naming
+    it (read failures: `read_bytes`)."""
+    if str(source) == "-":
+        yield sys.stdin.buffer
+        return
+    name = str(source)
+    try:
+        fh = Path(source).open("rb")
+    except FileNotFoundError:
+        raise InputError(f"{name}: no such {what} file") from None
+    except IsADirectoryError:
+        raise InputError(f"{name}: is a directory, not a {what} file") from None
+    except PermissionError:
+        raise InputError(f"{name}: permission denied") from None
+    except OSError as e:
+        raise InputError(f"{name}: cannot read: {e.strerror or e}") from None
+    with fh:
+        yield fh
+
+
+def read_bytes(fh: IO[bytes], limit: int, *, line: bool = False) -> bytes:
+    """Up to `limit` bytes (or one line of at most `limit`) from `fh`; a failing disk is an InputError naming it."""
+    try:
+        return fh.readline(limit) if line else fh.read(limit)
+    except OSError as e:
+        raise InputError(f"{getattr(fh, 'name', '<stdin>')}: cannot read: {e.strerror or e}") from None
+
+
 def read_text(source: str | Path, what: str = "input") -> tuple[str, str]:
     """(text, name) of a file path or '-' for stdin; every way a file can be unreadable is one InputError."""
-    if str(source) == "-":
-        name = "<stdin>"
-        data = sys.stdin.buffer.read(MAX_INPUT_BYTES + 1)
-    else:
-        path = Path(source)
-        name = str(path)
-        try:
-            with path.open("rb") as fh:
-                data = fh.read(MAX_INPUT_BYTES + 1)
-        except FileNotFoundError:
-            raise InputError(f"{name}: no such {what} file") from None
-        except IsADirectoryError:
-            raise InputError(f"{name}: is a directory, not a {what} file") from None
-        except PermissionError:
-            raise InputError(f"{name}: permission denied") from None
-        except OSError as e:
-            raise InputError(f"{name}: cannot read: {e.strerror or e}") from None
+    name = "<stdin>" if str(source) == "-" else str(source)
+    with open_input(source, what) as fh:
+        data = read_bytes(fh, MAX_INPUT_BYTES + 1)
     if len(data) > MAX_INPUT_BYTES:
         raise InputError(f"{name}: larger than {MAX_INPUT_BYTES // (1024 * 1024)} MiB; not a {what}")
     if not data.strip():

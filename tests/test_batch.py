@@ -83,7 +83,7 @@ def test_out_is_written_atomically_and_kept_on_failure(tmp_path):
     out = tmp_path / "out.jsonl"
     out.write_text("previous\n")
     r = runner.invoke(app, ["batch", str(tmp_path / "missing.jsonl"), "--out", str(out)])
-    assert r.exit_code == 1 and "no such input file" in r.stderr
+    assert r.exit_code == 1 and "no such JSON-lines file" in r.stderr
     assert out.read_text() == "previous\n" and list(tmp_path.iterdir()) == [out]
     src = tmp_path / "in.jsonl"
     src.write_text(EXAMPLES[0].read_text().replace("\n", " ") + "\n")
