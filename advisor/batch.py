@@ -124,6 +124,7 @@ def _setup(catalog_path: str | None, rule_dirs: tuple[str, ...]) -> None:
 
 def _worker_setup(catalog_path: str | None, rule_dirs: tuple[str, ...]) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C and stops the workers
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # and stops them with SIGTERM, which must simply end them
     _setup(catalog_path, rule_dirs)
 
 

@@ -7,6 +7,7 @@ one line in exactly one place, `_Group.invoke`.
 from __future__ import annotations
 
 import json
+import signal
 import sys
 from enum import Enum
 from pathlib import Path
@@ -395,8 +396,14 @@ def api(model: Annotated[str, typer.Option("--model", help="Hosted model id know
     _estimate_out(r, format, [f"Cost: {usd(r.usd)} (${r.usd:.6g})", f"Prices: {r.prices}"])
 
 
+def _terminated(signum, frame) -> None:
+    raise KeyboardInterrupt
+
+
 def main() -> None:
-    """Console-script entry point."""
+    """Console-script entry point. SIGTERM (a CI timeout, `kill`) is treated like Ctrl-C, so atomic writes clean up
+    their temporary files, the interview keeps its answers, and the exit code is 130."""
+    signal.signal(signal.SIGTERM, _terminated)
     try:
         app()
     except KeyboardInterrupt:  # raised outside a command (e.g. while importing)

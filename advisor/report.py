@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import math
 import re
+import time
+from contextvars import ContextVar
 from functools import cache
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -112,17 +114,63 @@ def values(d: dict[str, Any]) -> str:
     return "; ".join(f"`{k}` = {cell(value(v))}" for k, v in d.items()) or "—"
 
 
+MAX_RENDER_SECONDS = 5.0  # the shipped memo renders in ~20 ms
+MAX_OUTPUT_CHARS = 10_000_000  # the shipped memo is ~30 kB
+MAX_EXPONENT = 1000
+_deadline: ContextVar[float] = ContextVar("template_deadline", default=math.inf)
+
+
 @cache
 def _environment():
     """One sandboxed environment for shipped and user templates: a template can format the data it is given and
-    include or extend the shipped templates, but cannot reach Python internals, call unsafe methods, or read files."""
+    include or extend the shipped templates, but cannot reach Python internals, call unsafe methods, or read files —
+    and it runs under a time limit and a size limit (see `_Sandbox`)."""
     from jinja2 import FileSystemBytecodeCache, FileSystemLoader, StrictUndefined
-    from jinja2.sandbox import ImmutableSandboxedEnvironment
+    from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
 
     from . import cache
 
+    class _Sandbox(ImmutableSandboxedEnvironment):
+        """Jinja2's immutable sandbox plus limits. Every call, attribute or item lookup and `*`/`**` checks the render
+        deadline — a template's loops all iterate over results of such operations, so a loop that runs forever
+        meets one — and refuses values that would outgrow the output limit (string repetition, doubling a string
+        in a loop, huge powers)."""
+
+        intercepted_binops = frozenset({"*", "**"})
+
+        def call(self, __context, __obj, *args, **kwargs):  # noqa: N807 - Jinja2's signature
+            _tick()
+            return _sized(super().call(__context, __obj, *args, **kwargs))
+
+        def getattr(self, obj, attribute):
+            _tick()
+            return _sized(super().getattr(obj, attribute))
+
+        def getitem(self, obj, argument):
+            _tick()
+            return _sized(super().getitem(obj, argument))
+
+        def call_binop(self, context, operator, left, right):
+            _tick()
+            if operator == "**" and isinstance(right, (int, float)) and abs(right) > MAX_EXPONENT:
+                raise SecurityError(f"exponent {right} is too large")
+            if operator == "*":
+                for seq, n in ((left, right), (right, left)):
+                    if isinstance(seq, (str, list, tuple)) and isinstance(n, int) and len(seq) * n > MAX_OUTPUT_CHARS:
+                        raise SecurityError(f"repeating a value {n} times would exceed {MAX_OUTPUT_CHARS:,} characters")
+            return super().call_binop(context, operator, left, right)
+
+    def _sized(value):
+        if isinstance(value, (str, list, tuple)) and len(value) > MAX_OUTPUT_CHARS:
+            raise SecurityError(f"a value grew beyond {MAX_OUTPUT_CHARS:,} characters")
+        return value
+
+    def _tick():
+        if time.monotonic() > _deadline.get():
+            raise SecurityError(f"rendering took longer than {MAX_RENDER_SECONDS:g} s")
+
     compiled = cache.templates()
-    env = ImmutableSandboxedEnvironment(
+    env = _Sandbox(
         loader=FileSystemLoader(str(shipped("templates"))),
         bytecode_cache=FileSystemBytecodeCache(str(compiled)) if compiled else None,
         undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
@@ -138,10 +186,19 @@ def render(template: str, *, source: str | None = None, **context: Any) -> str:
     import jinja2
     from jinja2.sandbox import SecurityError
 
+    token = _deadline.set(time.monotonic() + MAX_RENDER_SECONDS)
     try:
         env = _environment()
         compiled = env.get_template(template) if source is None else env.from_string(source)
-        return compiled.render(**context)
+        out, size = [], 0
+        for chunk in compiled.generate(**context):
+            size += len(chunk)
+            if size > MAX_OUTPUT_CHARS:
+                raise TemplateError(f"{template}: refused, output larger than {MAX_OUTPUT_CHARS:,} characters")
+            out.append(chunk)
+        return "".join(out)
+    except RecursionError:
+        raise TemplateError(f"{template}: refused, recursion too deep (a macro calling itself?)") from None
     except SecurityError as e:
         raise TemplateError(f"{template}: refused, unsafe template: {e}") from None
     except jinja2.TemplateSyntaxError as e:
@@ -150,6 +207,8 @@ def render(template: str, *, source: str | None = None, **context: Any) -> str:
         raise TemplateError(f"{template}: {e.message} (see the memo variables in templates/decision.md.j2)") from None
     except jinja2.TemplateError as e:
         raise TemplateError(f"{template}: {e}") from None
+    finally:
+        _deadline.reset(token)
 
 
 # -- the decision memo ------------------------------------------------------------------------------------------------

@@ -253,6 +253,8 @@ class _Compiler:
             if isinstance(value, bool):
                 return (lambda ctx: value), BOOL
             if isinstance(value, (int, float)):
+                if not abs(value) <= 1e300:  # also NaN; 1e309 parses as infinity
+                    raise _ClauseError(f"number {ast.unparse(node)[:20]} is out of range")
                 return (lambda ctx: value), NUMBER
             if isinstance(value, str):
                 return (lambda ctx: value), STR
@@ -297,6 +299,8 @@ class _Compiler:
         if len(node.ops) != 1:
             raise _ClauseError(f"{ast.unparse(node)!r}: one comparison at a time; join several with `and`")
         op, left_node, right_node = node.ops[0], node.left, node.comparators[0]
+        if ast.dump(left_node) == ast.dump(right_node):
+            raise _ClauseError(f"{ast.unparse(node)!r} compares a value with itself: it never depends on the project")
         left, lkind = self.compile(left_node)
         if isinstance(op, (ast.In, ast.NotIn)):
             if not isinstance(right_node, (ast.List, ast.Tuple)) or not all(
@@ -341,6 +345,8 @@ def compile_clause(text: str, fields: dict[str, Kind] | None = None) -> Clause:
     fn, kind = compiler.compile(tree.body)
     if kind.name != "bool":
         raise _ClauseError(f"a condition must be true or false, but {text!r} is a {kind.name}")
+    if not compiler.paths:
+        raise _ClauseError("reads no field: a constant condition would fire always or never")
     return Clause(text=text, fn=fn, paths=tuple(dict.fromkeys(compiler.paths)), fields=fields, tree=tree.body)
 
 

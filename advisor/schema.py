@@ -2,6 +2,9 @@
 
 Each field's `description` is the one-line question, and `json_schema_extra["help"]` the plain-words help with an
 example; the interview and the JSON Schema both read them from here rather than restating fields.
+
+Every number has an upper limit far beyond any real project (10^12 requests a day, 10^8 tokens a call, $10^13): a
+value past it is a typo or an attack, and the limits keep every cost the model derives finite.
 """
 
 from __future__ import annotations
@@ -85,14 +88,15 @@ class Data(Section):
         "e.g. years of labelled support tickets or unique sensor telemetry.")
     labeled_examples: Count = field(
         "Labeled input/output examples usable for fine-tuning",
-        "Pairs of a real input and the ideal output, e.g. 5,000 answered tickets. 0 if none.", ge=0)
+        "Pairs of a real input and the ideal output, e.g. 5,000 answered tickets. 0 if none.", ge=0, le=10**12)
     unlabeled_tokens: Count = field(
         "Unlabeled domain text (tokens) usable for continued pre-training",
         "Raw text in your domain; roughly 750 words ≈ 1,000 tokens. Tens of billions make continued "
-        "pre-training worth considering.", 0, ge=0)
+        "pre-training worth considering.", 0, ge=0, le=10**15)
     knowledge_base_tokens: Count = field(
         "Size of the documents answers must draw on (tokens)",
-        "Manuals, policies, a help centre: 200 pages ≈ 100k tokens. 0 if answers need no documents.", 0, ge=0)
+        "Manuals, policies, a help centre: 200 pages ≈ 100k tokens. 0 if answers need no documents.", 0, ge=0,
+        le=10**13)
     freshness: Freshness = field(
         "How fast does that knowledge change?", "A static manual vs. prices that change daily: fine-tuned "
         "models go stale when knowledge changes fast; retrieval stays current.")
@@ -134,7 +138,7 @@ class Latency(Section):
 
     p95_ms: Count = field(
         "95th-percentile response time the product needs (ms)", "A chat product: ~3,000 ms for a full answer; "
-        "a demo tolerates 6,000; an overnight batch job: 3,600,000.", gt=0)
+        "a demo tolerates 6,000; an overnight batch job: 3,600,000.", gt=0, le=10**10)
     mode: LatencyMode = field(
         "Interactive or batch?", "interactive: a person waits for the answer; batch: jobs run in the background.",
         "interactive")
@@ -148,25 +152,26 @@ class Usage(Section):
 
     requests_per_day: float = field(
         "User requests per day today", "A support chatbot handles ~2,000 conversations/day; a moderation "
-        "pipeline millions of items.", ge=0)
+        "pipeline millions of items.", ge=0, le=1e12)
     input_tokens: Count = field(
-        "Input tokens per model call", "Prompt + instructions + user text; 1 page ≈ 500 tokens.", ge=1)
+        "Input tokens per model call", "Prompt + instructions + user text; 1 page ≈ 500 tokens.", ge=1, le=10**8)
     output_tokens: Count = field(
-        "Output tokens per model call", "A short answer ≈ 150 tokens; a label ≈ 5; a summary ≈ 300.", ge=1)
+        "Output tokens per model call", "A short answer ≈ 150 tokens; a label ≈ 5; a summary ≈ 300.", ge=1,
+        le=10**8)
     calls_per_request: float = field(
-        "Model calls per user request", "1 for a plain chatbot; agents make 10–100 calls per task.", 1, ge=1)
+        "Model calls per user request", "1 for a plain chatbot; agents make 10–100 calls per task.", 1, ge=1, le=1e5)
     monthly_growth: float = field(
         "Monthly usage growth", "0.1 means +10 % a month; 0 for flat; negative for shrinking.", 0, ge=-0.5, le=5)
     peak_to_average: float = field(
         "Peak-to-average load ratio", "Traffic at the busiest hour divided by the daily average; ~3 for "
-        "office-hours products.", 3, ge=1)
+        "office-hours products.", 3, ge=1, le=10**3)
 
 
 class Team(Section):
     """Team"""
 
     ml_engineers: Count = field(
-        "ML engineers on the team", "People who can train, evaluate and serve models.", ge=0)
+        "ML engineers on the team", "People who can train, evaluate and serve models.", ge=0, le=10**6)
     mlops: MLOps = field(
         "MLOps maturity", "none: no GPU or model-serving experience; basic: has deployed a model; mature: runs "
         "GPU fleets with on-call.", "basic")
@@ -178,11 +183,11 @@ class Budget(Section):
     monthly_usd: float = field(
         "Monthly budget for this feature, people included (USD)",
         "What you can spend each month on API calls, GPUs, vector stores and the engineering time the feature "
-        "takes (advisor counts engineers at assumptions.engineer_monthly_usd).", ge=0)
-    upfront_usd: float = field("One-time budget (USD)", "For training runs and the initial build.", ge=0)
+        "takes (advisor counts engineers at assumptions.engineer_monthly_usd).", ge=0, le=1e13)
+    upfront_usd: float = field("One-time budget (USD)", "For training runs and the initial build.", ge=0, le=1e13)
     revenue_per_request_usd: float | None = field(
         "Revenue per user request (USD)", "For unit economics, e.g. a $20/month seat used 400 times ≈ $0.05.",
-        None, ge=0)
+        None, ge=0, le=1e6)
 
 
 class Preferences(Section):
@@ -191,7 +196,7 @@ class Preferences(Section):
     horizon_months: Count = field(
         "Planning horizon (months)", "How far ahead to compare total cost; 24 is typical.", 24, ge=1, le=120)
     time_to_market_weeks: Count | None = field(
-        "Weeks until it must ship", "Leave empty if there is no deadline.", None, ge=1)
+        "Weeks until it must ship", "Leave empty if there is no deadline.", None, ge=1, le=10**4)
     vendor_lock_in: LockIn = field(
         "Vendor lock-in", "ok, or avoid (prefer open weights you control).", "ok")
     model_is_product: bool = field(
@@ -207,12 +212,12 @@ class Assumptions(Section):
         "Hosted API model (high or regulated accuracy)", "A genai-prices model id, e.g. 'gpt-4.1'.", None)
     api_price_factor: float | None = field(
         "Multiplier on hosted-API list prices", "1 = genai-prices' list prices; 0.8 for a 20 % negotiated discount, "
-        "or below 1 to model the price cuts expected over the horizon.", None, gt=0, le=10)
+        "or below 1 to model the price cuts expected over the horizon.", None, gt=0, le=10**1)
     fine_tune_api_model: str | None = field(
         "Hosted fine-tunable model", "A model with hosted fine-tuning prices in the catalog.", None)
     gpu: str | None = field("GPU for self-hosting and training", "One of the catalog's GPU ids, e.g. 'h100'.",
                             None)
-    gpu_hourly_usd: float | None = field("GPU price (USD per GPU-hour)", "Your negotiated rate.", None, gt=0)
+    gpu_hourly_usd: float | None = field("GPU price (USD per GPU-hour)", "Your negotiated rate.", None, gt=0, le=1e4)
     precision: Precision | None = field("Serving precision", "bf16, fp16, fp8, int8 or int4.", None)
     open_model_params: float | None = field(
         "Open model size for prompting a self-hosted model (parameters, normal accuracy)", "e.g. 8e9.", None,
@@ -228,10 +233,11 @@ class Assumptions(Section):
     on_device_model_params: float | None = field("On-device model size (parameters)", "e.g. 3e9.", None,
                                                  gt=0, le=1e12)
     on_device_precision: Precision | None = field("On-device precision", "Usually int4.", None)
-    on_device_max_weight_gb: float | None = field("Largest model weights a device can hold (GB)", "", None, gt=0)
-    on_device_tokens_per_s: float | None = field("On-device generation speed (tokens/s)", "", None, gt=0)
+    on_device_max_weight_gb: float | None = field("Largest model weights a device can hold (GB)", "", None, gt=0,
+                                                  le=1e4)
+    on_device_tokens_per_s: float | None = field("On-device generation speed (tokens/s)", "", None, gt=0, le=1e6)
     on_device_prefill_ms_per_token: float | None = field("On-device prompt processing (ms/token)", "", None,
-                                                         gt=0)
+                                                         gt=0, le=1e5)
     mfu: float | None = field("Model FLOPs utilization for training", "0.35–0.55 for large well-run jobs.",
                               None, gt=0, le=1)
     serving_efficiency: float | None = field(
@@ -242,47 +248,49 @@ class Assumptions(Section):
                                                  le=1)
     min_replicas: Count | None = field("Minimum self-hosted replicas for availability", "", None, ge=1, le=64)
     hours_per_month: float | None = field("Billed hours per month", "", None, gt=0, le=744)
-    engineer_monthly_usd: float | None = field("Loaded monthly cost of one engineer (USD)", "", None, ge=0)
-    fine_tune_epochs: float | None = field("Fine-tuning epochs", "", None, gt=0, le=100)
-    rag_context_tokens: Count | None = field("Retrieved tokens added to each call by RAG", "", None, ge=0)
-    rag_chunk_tokens: Count | None = field("Tokens per retrieved chunk", "", None, ge=1)
-    rag_latency_ms: float | None = field("Retrieval latency added to each call (ms)", "", None, ge=0)
+    engineer_monthly_usd: float | None = field("Loaded monthly cost of one engineer (USD)", "", None, ge=0, le=1e7)
+    fine_tune_epochs: float | None = field("Fine-tuning epochs", "", None, gt=0, le=10**2)
+    rag_context_tokens: Count | None = field("Retrieved tokens added to each call by RAG", "", None, ge=0, le=10**8)
+    rag_chunk_tokens: Count | None = field("Tokens per retrieved chunk", "", None, ge=1, le=10**8)
+    rag_latency_ms: float | None = field("Retrieval latency added to each call (ms)", "", None, ge=0, le=1e7)
     cached_prompt_max_tokens: Count | None = field(
-        "Largest knowledge base that can sit whole in a cached prompt (tokens)", "", None, ge=0)
-    embedding_usd_per_mtok: float | None = field("Embedding price (USD per million tokens)", "", None, ge=0)
-    embedding_dimensions: Count | None = field("Embedding vector dimensions", "", None, ge=1)
-    vector_store_base_monthly_usd: float | None = field("Vector store minimum monthly fee (USD)", "", None, ge=0)
+        "Largest knowledge base that can sit whole in a cached prompt (tokens)", "", None, ge=0, le=10**9)
+    embedding_usd_per_mtok: float | None = field("Embedding price (USD per million tokens)", "", None, ge=0, le=1e4)
+    embedding_dimensions: Count | None = field("Embedding vector dimensions", "", None, ge=1, le=10**6)
+    vector_store_base_monthly_usd: float | None = field("Vector store minimum monthly fee (USD)", "", None, ge=0,
+                                                        le=1e9)
     vector_store_usd_per_gb_month: float | None = field("Vector store storage (USD per GB-month)", "", None,
-                                                        ge=0)
+                                                        ge=0, le=1e6)
     vector_store_usd_per_million_queries: float | None = field(
-        "Vector store queries (USD per million)", "", None, ge=0)
-    api_ttft_ms: float | None = field("Hosted API time to first token (ms)", "", None, ge=0)
-    api_output_tokens_per_s: float | None = field("Hosted API generation speed (tokens/s)", "", None, gt=0)
+        "Vector store queries (USD per million)", "", None, ge=0, le=1e6)
+    api_ttft_ms: float | None = field("Hosted API time to first token (ms)", "", None, ge=0, le=1e7)
+    api_output_tokens_per_s: float | None = field("Hosted API generation speed (tokens/s)", "", None, gt=0, le=1e7)
     refresh_per_month_monthly: float | None = field("Refreshes per month for monthly-changing data", "", None,
-                                                    ge=0)
-    refresh_per_month_weekly: float | None = field("Refreshes per month for weekly-changing data", "", None, ge=0)
+                                                    ge=0, le=1e5)
+    refresh_per_month_weekly: float | None = field("Refreshes per month for weekly-changing data", "", None, ge=0,
+                                                   le=1e5)
     refresh_per_month_daily: float | None = field("Refreshes per month for daily or real-time data", "", None,
-                                                  ge=0)
+                                                  ge=0, le=1e5)
     refresh_per_month_static: float | None = field(
-        "Refreshes per month for static data (base-model upgrades)", "", None, ge=0)
-    fte_prompt: float | None = field("Ongoing engineers for a prompted feature (FTE)", "", None, ge=0)
-    fte_rag: float | None = field("Extra ongoing engineers for a RAG pipeline (FTE)", "", None, ge=0)
-    fte_fine_tune: float | None = field("Extra ongoing engineers for fine-tuning (FTE)", "", None, ge=0)
+        "Refreshes per month for static data (base-model upgrades)", "", None, ge=0, le=1e5)
+    fte_prompt: float | None = field("Ongoing engineers for a prompted feature (FTE)", "", None, ge=0, le=1e5)
+    fte_rag: float | None = field("Extra ongoing engineers for a RAG pipeline (FTE)", "", None, ge=0, le=1e5)
+    fte_fine_tune: float | None = field("Extra ongoing engineers for fine-tuning (FTE)", "", None, ge=0, le=1e5)
     fte_continued_pretrain: float | None = field("Extra ongoing engineers for continued pre-training (FTE)", "",
-                                                 None, ge=0)
+                                                 None, ge=0, le=1e5)
     fte_pretrain: float | None = field("Extra ongoing engineers for a model trained from scratch (FTE)", "",
-                                       None, ge=0)
-    fte_self_host: float | None = field("Extra ongoing engineers to run own GPUs (FTE)", "", None, ge=0)
-    fte_on_device: float | None = field("Extra ongoing engineers for on-device delivery (FTE)", "", None, ge=0)
-    setup_months_prompt: float | None = field("Engineer-months to build a prompted feature", "", None, ge=0)
-    setup_months_rag: float | None = field("Extra engineer-months to build RAG", "", None, ge=0)
-    setup_months_fine_tune: float | None = field("Extra engineer-months to fine-tune", "", None, ge=0)
+                                       None, ge=0, le=1e5)
+    fte_self_host: float | None = field("Extra ongoing engineers to run own GPUs (FTE)", "", None, ge=0, le=1e5)
+    fte_on_device: float | None = field("Extra ongoing engineers for on-device delivery (FTE)", "", None, ge=0, le=1e5)
+    setup_months_prompt: float | None = field("Engineer-months to build a prompted feature", "", None, ge=0, le=1e5)
+    setup_months_rag: float | None = field("Extra engineer-months to build RAG", "", None, ge=0, le=1e5)
+    setup_months_fine_tune: float | None = field("Extra engineer-months to fine-tune", "", None, ge=0, le=1e5)
     setup_months_continued_pretrain: float | None = field("Extra engineer-months for continued pre-training", "",
-                                                          None, ge=0)
-    setup_months_pretrain: float | None = field("Extra engineer-months to train from scratch", "", None, ge=0)
+                                                          None, ge=0, le=1e5)
+    setup_months_pretrain: float | None = field("Extra engineer-months to train from scratch", "", None, ge=0, le=1e5)
     setup_months_self_host: float | None = field("Extra engineer-months to stand up self-hosting", "", None,
-                                                 ge=0)
-    setup_months_on_device: float | None = field("Extra engineer-months for on-device delivery", "", None, ge=0)
+                                                 ge=0, le=1e5)
+    setup_months_on_device: float | None = field("Extra engineer-months for on-device delivery", "", None, ge=0, le=1e5)
 
 
 class Range(Section):
