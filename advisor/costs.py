@@ -72,8 +72,9 @@ class Scalar:
 
     @staticmethod
     def ratio(a, b):
-        """a / b, or None (a missing value to the rules) when b is 0."""
-        return a / b if b > 0 else None
+        """a / b, or None (a missing value to the rules) when b is 0 or so small the ratio is not finite."""
+        r = a / b if b > 0 else None
+        return r if r is None or math.isfinite(r) else None
 
 
 
@@ -109,8 +110,9 @@ class Vector:
 
     def ratio(self, a, b):
         np = self.np
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return np.where(b > 0, a / np.where(b > 0, b, 1), np.nan)
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            r = np.where(b > 0, a / np.where(b > 0, b, 1), np.nan)
+            return np.where(np.isfinite(r), r, np.nan)
 
 
 # ----------------------------------------------------------------------------------------------------------------

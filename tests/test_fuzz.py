@@ -1,0 +1,110 @@
+"""Property-based and fuzz tests: profiles generated from the schema drive the whole engine; arbitrary bytes and
+JSON hit every loader. Anything a user or script can hand advisor ends in a result or one AdvisorError."""
+
+import json
+import math
+import tempfile
+from pathlib import Path
+
+from hypothesis import given, strategies as st
+
+import advisor
+from advisor.batch import decide_line, summarize, summary_of
+from advisor.catalog import load_catalog
+from advisor.engine import Decision
+from advisor.errors import AdvisorError, CatalogError, InputError, RuleError, TemplateError
+from advisor.interview import load_answers
+from advisor.report import memo
+from advisor.rules import load_rules
+from strategies import json_values, profiles
+from conftest import ROOT
+
+SOME_DECISION = advisor.decide(ROOT / "examples" / "customer-chatbot.json")
+
+
+def _file(data: bytes, suffix: str = ".json") -> Path:
+    d = Path(tempfile.mkdtemp(prefix="advisor-fuzz-"))
+    path = d / f"input{suffix}"
+    path.write_bytes(data)
+    return path
+
+
+@given(profiles())
+def test_generated_profiles_decide_end_to_end(data):
+    d = advisor.decide(data)
+    text = d.model_dump_json()
+    json.loads(text)  # plain JSON: no NaN or Infinity
+    assert Decision.model_validate_json(text) == d  # valid against the decision schema, and round-trips
+    assert advisor.decide(data).model_dump() == d.model_dump()  # same input, same output
+    for r in d.ranking:
+        c = r.cost
+        for v in (c.upfront_usd, c.monthly_usd_first, c.monthly_usd_last, c.tco_usd, c.people_monthly_usd,
+                  c.training_usd, *c.monthly_usd):
+            assert math.isfinite(v) and v >= 0
+        assert math.isfinite(r.score)
+    assert summarize(data) == summary_of(d)
+
+
+@given(profiles())
+def test_generated_profiles_render_a_memo(data):
+    text = memo(advisor.decide(data), date="2026-01-01")
+    assert "{{" not in text and "None" not in text.split("## Assumptions")[0]
+
+
+@given(st.binary(max_size=2000))
+def test_profile_loader_takes_any_bytes(data):
+    try:
+        advisor.load_profile(_file(data))
+    except InputError as e:
+        assert str(e).startswith(str(Path(tempfile.gettempdir())))  # names the file
+
+
+@given(json_values())
+def test_profile_loader_takes_any_json(value):
+    for source in (_file(json.dumps(value).encode()), value):
+        try:
+            advisor.load_profile(source)
+        except InputError as e:
+            assert str(e) and "\n" not in str(e)
+
+
+@given(st.binary(max_size=400))
+def test_batch_lines_take_any_bytes(data):
+    record = decide_line(7, data)
+    assert record["line"] == 7 and isinstance(record["ok"], bool)
+    assert record["ok"] or record["error"].startswith("line 7: ")
+
+
+@given(st.text(max_size=400))
+def test_rule_loader_takes_any_text(text):
+    path = _file(text.encode("utf-8", "surrogatepass"), ".toml")
+    try:
+        load_rules(path, include_shipped=False)
+    except RuleError as e:
+        assert str(path) in str(e) or "no rules found" in str(e)
+
+
+@given(st.text(max_size=400))
+def test_catalog_loader_takes_any_text(text):
+    path = _file(text.encode("utf-8", "surrogatepass"), ".toml")
+    try:
+        load_catalog(path)
+    except CatalogError as e:
+        assert str(path) in str(e)
+
+
+@given(st.binary(max_size=400) | json_values().map(lambda v: json.dumps(v).encode()))
+def test_answers_loader_takes_anything(data):
+    try:
+        load_answers(_file(data))
+    except InputError as e:
+        assert str(e)
+
+
+@given(st.text(max_size=300))
+def test_templates_take_any_text(text):
+    path = _file(text.encode("utf-8", "surrogatepass"), ".j2")
+    try:
+        assert isinstance(memo(SOME_DECISION, template=path, date="2026-01-01"), str)
+    except (TemplateError, InputError) as e:
+        assert str(e)
