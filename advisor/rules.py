@@ -285,6 +285,10 @@ class _Compiler:
             return self.ops.arith(op, left, right), NUMBER
         if isinstance(node, ast.Compare):
             return self._compare(node)
+        if isinstance(node, ast.BinOp):
+            symbol = {ast.Pow: "**", ast.FloorDiv: "//", ast.Mod: "%", ast.MatMult: "@", ast.BitAnd: "&",
+                      ast.BitOr: "|", ast.BitXor: "^", ast.LShift: "<<", ast.RShift: ">>"}.get(type(node.op), "?")
+            raise _ClauseError(f"the {symbol} operator is not allowed (only + - * /)")
         raise _ClauseError(f"{type(node).__name__} is not allowed (only comparisons, and/or/not, + - * /, "
                            f"literals and field paths)")
 
