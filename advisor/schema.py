@@ -3,8 +3,9 @@
 Each field's `description` is the one-line question, and `json_schema_extra["help"]` the plain-words help with an
 example; the interview and the JSON Schema both read them from here rather than restating fields.
 
-Every number has an upper limit far beyond any real project (10^12 requests a day, 10^8 tokens a call, $10^13): a
-value past it is a typo or an attack, and the limits keep every cost the model derives finite.
+Every number has limits far beyond any real project (10^12 requests a day, 10^8 tokens a call, $10^13; at least a
+million parameters, 1 % MFU or serving efficiency): a value past them is a typo or an attack, and the limits keep
+every cost and latency the model derives finite.
 """
 
 from __future__ import annotations
@@ -221,31 +222,31 @@ class Assumptions(Section):
     precision: Precision | None = field("Serving precision", "bf16, fp16, fp8, int8 or int4.", None)
     open_model_params: float | None = field(
         "Open model size for prompting a self-hosted model (parameters, normal accuracy)", "e.g. 8e9.", None,
-        gt=0, le=2e12)
+        ge=1e6, le=2e12)
     open_model_params_high_accuracy: float | None = field(
-        "Open model size for high or regulated accuracy (parameters)", "e.g. 70e9.", None, gt=0, le=2e12)
+        "Open model size for high or regulated accuracy (parameters)", "e.g. 70e9.", None, ge=1e6, le=2e12)
     fine_tuned_model_params: float | None = field(
         "Size of the open model you would fine-tune or continue pre-training (parameters)", "e.g. 8e9.", None,
-        gt=0, le=2e12)
+        ge=1e6, le=2e12)
     pretrain_params: float | None = field(
         "Size of a model trained from scratch (parameters)", "Empty: Chinchilla-sized to your corpus.", None,
-        gt=0, le=2e12)
+        ge=1e6, le=2e12)
     on_device_model_params: float | None = field("On-device model size (parameters)", "e.g. 3e9.", None,
-                                                 gt=0, le=1e12)
+                                                 ge=1e6, le=1e12)
     on_device_precision: Precision | None = field("On-device precision", "Usually int4.", None)
     on_device_max_weight_gb: float | None = field("Largest model weights a device can hold (GB)", "", None, gt=0,
                                                   le=1e4)
-    on_device_tokens_per_s: float | None = field("On-device generation speed (tokens/s)", "", None, gt=0, le=1e6)
+    on_device_tokens_per_s: float | None = field("On-device generation speed (tokens/s)", "", None, ge=0.1, le=1e6)
     on_device_prefill_ms_per_token: float | None = field("On-device prompt processing (ms/token)", "", None,
                                                          gt=0, le=1e5)
     mfu: float | None = field("Model FLOPs utilization for training", "0.35–0.55 for large well-run jobs.",
-                              None, gt=0, le=1)
+                              None, ge=0.01, le=1)
     serving_efficiency: float | None = field(
-        "Fraction of the roofline throughput real serving reaches", "", None, gt=0, le=1)
+        "Fraction of the roofline throughput real serving reaches", "", None, ge=0.01, le=1)
     serving_concurrency: Count | None = field("Sequences in flight per self-hosted replica", "", None, ge=1,
                                               le=4096)
-    gpu_memory_utilization: float | None = field("Fraction of GPU memory the server may use", "", None, gt=0,
-                                                 le=1)
+    gpu_memory_utilization: float | None = field("Fraction of GPU memory the server may use", "", None,
+                                                 ge=0.05, le=1)
     min_replicas: Count | None = field("Minimum self-hosted replicas for availability", "", None, ge=1, le=64)
     hours_per_month: float | None = field("Billed hours per month", "", None, gt=0, le=744)
     engineer_monthly_usd: float | None = field("Loaded monthly cost of one engineer (USD)", "", None, ge=0, le=1e7)
@@ -264,7 +265,8 @@ class Assumptions(Section):
     vector_store_usd_per_million_queries: float | None = field(
         "Vector store queries (USD per million)", "", None, ge=0, le=1e6)
     api_ttft_ms: float | None = field("Hosted API time to first token (ms)", "", None, ge=0, le=1e7)
-    api_output_tokens_per_s: float | None = field("Hosted API generation speed (tokens/s)", "", None, gt=0, le=1e7)
+    api_output_tokens_per_s: float | None = field("Hosted API generation speed (tokens/s)", "", None, ge=0.1,
+                                                  le=1e7)
     refresh_per_month_monthly: float | None = field("Refreshes per month for monthly-changing data", "", None,
                                                     ge=0, le=1e5)
     refresh_per_month_weekly: float | None = field("Refreshes per month for weekly-changing data", "", None, ge=0,
