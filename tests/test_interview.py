@@ -2,12 +2,6 @@
 in a pseudo-terminal."""
 
 import json
-import os
-import pty
-import select
-import subprocess
-import sys
-import time
 
 import pytest
 from prompt_toolkit.input import create_pipe_input
@@ -19,6 +13,7 @@ from advisor.cli import app
 from advisor.errors import InputError, Interrupted
 from advisor.interview import conduct, load_answers, parse_number, questions
 from conftest import ROOT
+from terminal import Terminal
 
 DOWN, ENTER, SPACE, BACKSPACE, CTRL_C = "\x1b[B", "\r", " ", "\x7f", "\x03"
 
@@ -220,38 +215,14 @@ def test_the_interview_in_a_real_pseudo_terminal(tmp_path):
     (tmp_path / "answers.json").write_text(json.dumps(given))
     script = [("95th-percentile", "5000\r"), ("requests per day", "5k\r"), ("Monthly budget", "15,000\r"),
               ("Review your answers", ENTER)]
-    env = dict(os.environ, PROMPT_TOOLKIT_NO_CPR="1", TERM="xterm", COLUMNS="120", LINES="40")
-    main, child = pty.openpty()
-    proc = subprocess.Popen([sys.executable, "-m", "advisor", "interview", "--answers", "answers.json"],
-                            cwd=tmp_path, stdin=child, stdout=child, stderr=child, env=env, close_fds=True)
-    os.close(child)
-    seen = b""
-
-    def read() -> bytes:
-        if select.select([main], [], [], 0.5)[0]:
-            try:
-                return os.read(main, 65536)
-            except OSError:  # EIO: the child has closed the terminal
-                pass
-        return b""
-
+    term = Terminal(["interview", "--answers", "answers.json"], tmp_path)
     try:
         for expect, keys in script:
-            deadline = time.monotonic() + 30
-            while expect.encode() not in seen:
-                assert proc.poll() is None, f"exited {proc.returncode} waiting for {expect!r}: {seen[-600:]!r}"
-                assert time.monotonic() < deadline, f"timed out waiting for {expect!r}: {seen[-600:]!r}"
-                seen += read()
-            seen = seen[seen.index(expect.encode()) + len(expect):]
-            os.write(main, keys.encode())
-        deadline = time.monotonic() + 30
-        while proc.poll() is None and time.monotonic() < deadline:
-            seen += read()
-        seen += read()
-        assert proc.wait(timeout=30) == 0, seen[-600:]
+            term.expect(expect)
+            term.send(keys)
+        assert term.finish() == 0, term.seen[-600:]
     finally:
-        proc.kill()
-        os.close(main)
+        term.close()
     assert json.loads((tmp_path / "profile.json").read_text()) == EXPECTED
-    assert b"fine-tune+rag@api (confidence high)" in seen
+    assert b"fine-tune+rag@api (confidence high)" in term.seen
     assert "**Decision:**" in (tmp_path / "memo.md").read_text()
