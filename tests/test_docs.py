@@ -34,3 +34,9 @@ def test_every_command_in_the_readme_table_exists():
     for name in documented:
         r = CliRunner().invoke(app, [name, "--help"])
         assert r.exit_code == 0, (name, r.output)
+
+
+def test_the_error_section_states_the_corpus_size():
+    from test_bad_input import CASES
+
+    assert f"`tests/test_bad_input.py` ({len(CASES)} cases" in README
