@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from .errors import CatalogError, UnknownIdError, did_you_mean
 from .schema import Assumptions, Profile, numeric_fields
-from .io import describe_validation_error
+from .io import describe_validation_error, shown
 
 CATALOG_PATH = Path(__file__).parent / "data" / "catalog.toml"
 
@@ -132,13 +132,13 @@ def _read_toml(path: Path) -> dict[str, Any]:
     try:
         return tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise CatalogError(f"{path}: no such catalog file") from None
+        raise CatalogError(f"{shown(path)}: no such catalog file") from None
     except IsADirectoryError:
-        raise CatalogError(f"{path}: is a directory, not a catalog file") from None
+        raise CatalogError(f"{shown(path)}: is a directory, not a catalog file") from None
     except (OSError, UnicodeDecodeError) as e:
-        raise CatalogError(f"{path}: cannot read catalog: {e}") from None
+        raise CatalogError(f"{shown(path)}: cannot read catalog: {e}") from None
     except tomllib.TOMLDecodeError as e:
-        raise CatalogError(f"{path}: not valid TOML: {e}") from None
+        raise CatalogError(f"{shown(path)}: not valid TOML: {e}") from None
 
 
 def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
@@ -159,7 +159,7 @@ def _load(path: Path | None) -> Catalog:
     try:
         return Catalog.model_validate(data)
     except ValidationError as e:
-        raise CatalogError(f"{path or CATALOG_PATH}: {describe_validation_error(e)}") from None
+        raise CatalogError(f"{shown(path or CATALOG_PATH)}: {describe_validation_error(e)}") from None
 
 
 def load_catalog(path: str | Path | None = None) -> Catalog:

@@ -456,13 +456,19 @@ class CostModel:
 
     # -- all candidates --------------------------------------------------------------------------------------------
 
-    def figures(self) -> list[tuple[Candidate, dict[str, Any], dict[str, Any]]]:
-        """Every candidate with its cost and facts as plain values — arrays under `Vector` — which `price_all`
-        wraps in models."""
+    def figures(self, only: frozenset[Candidate] | None = None) -> list[tuple[Candidate, dict[str, Any], dict[str, Any]]]:
+        """Every candidate (or those in `only`) with its cost and facts as plain values — arrays under `Vector` —
+        which `price_all` wraps in models."""
         candidates = all_candidates()
-        plans = [self.plan(c) for c in candidates]
-        return [(c, *self._figures(c, plan, None if t is None else plans[t]))
-                for c, plan, t in zip(candidates, plans, _twins())]
+        plans: dict[int, _Plan] = {}
+
+        def plan(i: int) -> _Plan:
+            if i not in plans:
+                plans[i] = self.plan(candidates[i])
+            return plans[i]
+
+        return [(c, *self._figures(c, plan(i), None if t is None else plan(t)))
+                for i, (c, t) in enumerate(zip(candidates, _twins())) if only is None or c in only]
 
     def price_all(self) -> dict[str, Priced]:
         return {c.id: Priced(id=c.id, adaptation=c.adaptation, retrieval=c.retrieval, serving=c.serving,

@@ -69,6 +69,13 @@ def _submodel(annotation: Any) -> type[BaseModel] | None:
     return None
 
 
+def shown(path: str | Path) -> str:
+    """A path as an error message shows it: as is, or quoted with escapes if it holds newlines or other control
+    characters (a message is always one line)."""
+    text = str(path)
+    return text if text.isprintable() else repr(text)
+
+
 @contextlib.contextmanager
 def open_input(source: str | Path, what: str = "input") -> Iterator[IO[bytes]]:
     """A binary handle on a file path, or stdin for '-'; every way a file cannot be opened is one InputError naming
@@ -76,7 +83,7 @@ def open_input(source: str | Path, what: str = "input") -> Iterator[IO[bytes]]:
     if str(source) == "-":
         yield sys.stdin.buffer
         return
-    name = str(source)
+    name = shown(source)
     try:
         fh = Path(source).open("rb")
     except FileNotFoundError:
@@ -101,7 +108,7 @@ def read_bytes(fh: IO[bytes], limit: int, *, line: bool = False) -> bytes:
 
 def read_text(source: str | Path, what: str = "input") -> tuple[str, str]:
     """(text, name) of a file path or '-' for stdin; every way a file can be unreadable is one InputError."""
-    name = "<stdin>" if str(source) == "-" else str(source)
+    name = "<stdin>" if str(source) == "-" else shown(source)
     with open_input(source, what) as fh:
         data = read_bytes(fh, MAX_INPUT_BYTES + 1)
     if len(data) > MAX_INPUT_BYTES:
@@ -140,13 +147,13 @@ def atomic_writer(path: str | Path) -> Iterator[IO[str]]:
     target = Path(path)
     directory = target.parent if str(target.parent) else Path(".")
     if target.is_dir():
-        raise InputError(f"{target}: is a directory; --out needs a file path")
+        raise InputError(f"{shown(target)}: is a directory; --out needs a file path")
     try:
         fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{target.name}.", suffix=".tmp")
     except FileNotFoundError:
-        raise InputError(f"{target}: directory {directory} does not exist") from None
+        raise InputError(f"{shown(target)}: directory {shown(directory)} does not exist") from None
     except OSError as e:
-        raise InputError(f"{target}: cannot write: {e.strerror or e}") from None
+        raise InputError(f"{shown(target)}: cannot write: {e.strerror or e}") from None
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
             yield fh
@@ -155,7 +162,7 @@ def atomic_writer(path: str | Path) -> Iterator[IO[str]]:
         os.replace(tmp, target)
     except OSError as e:
         Path(tmp).unlink(missing_ok=True)
-        raise InputError(f"{target}: cannot write: {e.strerror or e}") from None
+        raise InputError(f"{shown(target)}: cannot write: {e.strerror or e}") from None
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise

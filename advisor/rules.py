@@ -25,7 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from .candidates import ADAPTATIONS, SERVINGS
 from .errors import RuleError, did_you_mean
-from .io import describe_validation_error
+from .io import describe_validation_error, shown
 from .resources import shipped
 
 MAX_CLAUSE_CHARS = 400
@@ -555,7 +555,7 @@ class RuleSet:
 
 def _rule_files(directory: Path) -> list[Path]:
     if not directory.exists():
-        raise RuleError(f"{directory}: no such rules directory")
+        raise RuleError(f"{shown(directory)}: no such rules directory")
     if directory.is_file():
         return [directory]
     return sorted(directory.glob("*.toml"))
@@ -567,19 +567,19 @@ def _load_file(path: Path, fields: dict[str, Kind]) -> tuple[list[Rule], dict[st
         raw = path.read_bytes()
         data = tomllib.loads(raw.decode("utf-8"))
     except (OSError, UnicodeDecodeError) as e:
-        raise RuleError(f"{path}: cannot read rule file: {e}") from None
+        raise RuleError(f"{shown(path)}: cannot read rule file: {e}") from None
     except tomllib.TOMLDecodeError as e:
-        raise RuleError(f"{path}: not valid TOML: {e}") from None
+        raise RuleError(f"{shown(path)}: not valid TOML: {e}") from None
     unknown = set(data) - {"rule", "ruleset"}
     if unknown:
-        raise RuleError(f"{path}: unknown top-level key {sorted(unknown)[0]!r} (expected [[rule]] or [ruleset])")
+        raise RuleError(f"{shown(path)}: unknown top-level key {sorted(unknown)[0]!r} (expected [[rule]] or [ruleset])")
     rules = []
     for i, entry in enumerate(data.get("rule", []), 1):
         rid = entry.get("id", f"#{i}") if isinstance(entry, dict) else f"#{i}"
         try:
             spec = RuleSpec.model_validate(entry)
         except ValidationError as e:
-            raise RuleError(f"{path}: rule {rid}: {describe_validation_error(e, RuleSpec)}") from None
+            raise RuleError(f"{shown(path)}: rule {rid}: {describe_validation_error(e, RuleSpec)}") from None
         compiled = {}
         for group in ("all", "any", "none"):
             out = []
@@ -587,7 +587,7 @@ def _load_file(path: Path, fields: dict[str, Kind]) -> tuple[list[Rule], dict[st
                 try:
                     out.append(compile_clause(text, fields))
                 except _ClauseError as e:
-                    raise RuleError(f"{path}: rule {spec.id}: when.{group} {text!r}: {e}") from None
+                    raise RuleError(f"{shown(path)}: rule {spec.id}: when.{group} {text!r}: {e}") from None
             compiled[group] = tuple(out)
         rules.append(Rule(spec=spec, file=path.name, **compiled))
     return rules, data.get("ruleset", {}), raw
@@ -629,7 +629,7 @@ def _load(dirs: tuple[Path, ...], stamp: tuple[tuple[str, int, int], ...]) -> Ru
             digest.update(path.name.encode() + b"\0" + raw + b"\0")
             for rule in file_rules:
                 if rule.id in seen:
-                    raise RuleError(f"{path}: rule {rule.id}: id already used in {seen[rule.id]}")
+                    raise RuleError(f"{shown(path)}: rule {rule.id}: id already used in {seen[rule.id]}")
                 seen[rule.id] = str(path)
                 rules.append(rule)
     if not rules:
