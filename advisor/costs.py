@@ -133,7 +133,7 @@ def kv_bytes_per_token(params: float) -> float:
     return KV_BYTES_8B * (params / 8e9) ** KV_EXPONENT
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Replica:
     """One serving replica of an open model: its GPUs, the batch it runs and what it delivers."""
 
@@ -224,7 +224,7 @@ class Priced(BaseModel):
     facts: Facts
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class _Plan:
     """A candidate's cost structure: monthly = fixed + slope·v + step(v) for v requests/day."""
 

@@ -73,12 +73,17 @@ class Decision(BaseModel):
     profile: Profile
 
 
+_KEYS = {section: {name: f"{section}.{name}" for name in info.annotation.model_fields}
+         for section, info in Profile.model_fields.items() if hasattr(info.annotation, "model_fields")}
+
+
 def profile_context(profile: Profile) -> dict[str, Any]:
     """The flat `section.field` view of a profile that clauses read, plus derived eval facts."""
     ctx: dict[str, Any] = {}
     for section in ("project", "data", "quality", "latency", "usage", "team", "budget", "preferences", "assumptions"):
-        for name, value in getattr(profile, section):
-            ctx[f"{section}.{name}"] = value
+        keys = _KEYS[section]
+        for name, value in vars(getattr(profile, section)).items():  # the fields (faster than iterating the model)
+            ctx[keys[name]] = value
     best: dict[str, float] = {}
     for e in profile.quality.evals:
         best[e.approach] = max(best.get(e.approach, 0.0), e.score)

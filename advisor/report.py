@@ -21,6 +21,10 @@ def usd(value: float | None) -> str:
     if not math.isfinite(value):
         raise TemplateError(f"cannot format non-finite amount {value!r}")
     sign, v = ("-" if value < 0 else ""), abs(value)
+    if v >= 1e15:
+        return f"{sign}${v:.2e}"
+    if v >= 1e12:
+        return f"{sign}${v / 1e12:.3g}T"
     if v >= 1e9:
         return f"{sign}${v / 1e9:.3g}B"
     if v >= 1e6:
