@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import pty
 import select
-import signal
+import signal as signals
 import subprocess
 import sys
 import time
@@ -41,7 +41,7 @@ class Terminal:
     def send(self, keys: str) -> None:
         os.write(self.main, keys.encode())
 
-    def signal(self, signum: signal.Signals) -> None:
+    def signal(self, signum: signals.Signals) -> None:
         self.proc.send_signal(signum)
 
     def finish(self, timeout: float = 30) -> int:

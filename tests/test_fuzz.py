@@ -12,7 +12,7 @@ import advisor
 from advisor.batch import decide_line, summarize, summary_of
 from advisor.catalog import load_catalog
 from advisor.engine import Decision
-from advisor.errors import AdvisorError, CatalogError, InputError, RuleError, TemplateError
+from advisor.errors import CatalogError, InputError, RuleError, TemplateError
 from advisor.interview import load_answers
 from advisor.report import memo
 from advisor.rules import load_rules
