@@ -1,8 +1,9 @@
 """Hosted-API prices, through genai-prices (the only module that imports it).
 
-Prices are looked up at the catalog's fixed `price_timestamp`, so a decision never changes with the wall clock, and
-one request at a time (tiers are per request). genai-prices' online updater (`UpdatePrices`) is never started: the
-pinned package's bundled snapshot is the price list.
+Prices are looked up at the catalog's fixed `price_timestamp`, so a decision never changes with the wall clock.
+genai-prices' online updater (`UpdatePrices`) is never started: the pinned package's bundled snapshot is the price
+list. `price_usage` asks genai-prices about one call (the `estimate api` verb); the cost model uses `call_usd`, the
+same prices as exact per-tier rates read from genai-prices once per model and kept in the start-up cache.
 """
 
 from __future__ import annotations

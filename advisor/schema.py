@@ -10,6 +10,7 @@ every cost and latency the model derives finite.
 
 from __future__ import annotations
 
+import math
 import typing
 from functools import cache
 from typing import Annotated, Any, Literal
@@ -332,6 +333,19 @@ def numeric_fields() -> dict[str, tuple[FieldInfo, bool]]:
             if base <= {int, float} and base and f"{section}.{name}" not in NOT_UNCERTAIN:
                 out[f"{section}.{name}"] = (f, base == {int})
     return out
+
+
+def limits(info: FieldInfo) -> tuple[float, float, bool]:
+    """(lowest, highest, whether the lowest itself is excluded) that a numeric field's constraints allow."""
+    lo, hi, exclusive = -math.inf, math.inf, False
+    for m in info.metadata:
+        if getattr(m, "ge", None) is not None:
+            lo = m.ge
+        if getattr(m, "gt", None) is not None:
+            lo, exclusive = m.gt, True
+        if getattr(m, "le", None) is not None:
+            hi = m.le
+    return lo, hi, exclusive
 
 
 def check_value(path: str, value: float) -> float:

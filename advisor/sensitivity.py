@@ -26,7 +26,7 @@ from .catalog import Catalog, load_catalog, resolve
 from .engine import LABELS, winner as winner_of
 from .io import load_profile
 from .rules import RuleSet, load_rules
-from .schema import Profile, numeric_fields
+from .schema import Profile, limits, numeric_fields
 
 FACTORS = (1.5, 2, 3, 5, 10, 30, 100)
 GRID = 64  # points searched between the last ladder step that kept the winner and the first that did not
@@ -115,13 +115,8 @@ def current_value(profile: Profile, path: str, catalog: Catalog) -> float | None
 
 
 def bounds(path: str) -> tuple[float, float]:
-    """The field's own limits (ge/gt/le/lt), for clipping ranges and search steps."""
-    info, _ = numeric_fields()[path]
-    lo, hi = -math.inf, math.inf
-    for m in info.metadata:
-        lo = max(lo, getattr(m, "ge", None) if getattr(m, "ge", None) is not None else lo)
-        lo = max(lo, getattr(m, "gt", None) if getattr(m, "gt", None) is not None else lo)
-        hi = min(hi, getattr(m, "le", None) if getattr(m, "le", None) is not None else hi)
+    """The field's own limits, for clipping ranges and search steps."""
+    lo, hi, _ = limits(numeric_fields()[path][0])
     return lo, hi
 
 

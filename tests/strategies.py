@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from pydantic import BaseModel
 
 from advisor.catalog import load_catalog
-from advisor.schema import Profile
+from advisor.schema import Profile, limits
 
 # Ids that must name something real to get past validation into the engine; anything else is an error path,
 # exercised by the fuzz tests.
@@ -21,25 +21,12 @@ _IDS = {
 }
 
 
-def _bounds(info) -> tuple[float | None, float | None, bool]:
-    lo = hi = None
-    strict_lo = False
-    for m in info.metadata:
-        if getattr(m, "ge", None) is not None:
-            lo = m.ge
-        if getattr(m, "gt", None) is not None:
-            lo, strict_lo = m.gt, True
-        if getattr(m, "le", None) is not None:
-            hi = m.le
-    return lo, hi, strict_lo
-
-
 def _number(base: type, info) -> st.SearchStrategy:
-    lo, hi, strict = _bounds(info)
+    lo, hi, strict = limits(info)
+    lo, hi = max(lo, -1e15), min(hi, 1e15)
     if base is int:
-        return st.integers(int(lo or 0) + (1 if strict else 0), int(hi if hi is not None else 10**15))
-    return st.floats(lo if lo is not None else -1e15, hi if hi is not None else 1e15, allow_nan=False,
-                     allow_infinity=False, exclude_min=strict)
+        return st.integers(int(lo) + (1 if strict else 0), int(hi))
+    return st.floats(lo, hi, allow_nan=False, allow_infinity=False, exclude_min=strict)
 
 
 def field_strategy(name: str, annotation: Any, info) -> st.SearchStrategy:
