@@ -42,30 +42,38 @@ class Outcome:
         return [IDS[i] for i in self.winner.tolist()]
 
 
-def with_values(profile: Profile, values: dict[str, Any], catalog: Catalog) -> tuple[Profile, Any]:
+def with_values(profile: Profile, values: dict[str, Any], catalog: Catalog,
+                shown: dict[str, Any] | None = None) -> tuple[Profile, Any]:
     """(profile, resolved assumptions) with each `section.field` in `values` set to its array, unvalidated: the
-    values come from validated ranges or from steps a search takes inside a field's bounds."""
-    sections: dict[str, dict[str, Any]] = {}
-    for path, value in values.items():
-        section, name = path.split(".", 1)
-        sections.setdefault(section, {})[name] = value
+    values come from validated ranges or from steps a search takes inside a field's bounds. `shown` overrides what
+    the profile itself says for a path (NaN = left empty) where that differs from the value the cost model uses: an
+    assumption the profile leaves to the catalog in some scenarios."""
+    def by_section(paths: dict[str, Any]) -> dict[str, dict[str, Any]]:
+        out: dict[str, dict[str, Any]] = {}
+        for path, value in paths.items():
+            section, name = path.split(".", 1)
+            out.setdefault(section, {})[name] = value
+        return out
+
+    sections = by_section({**values, **(shown or {})})
     parts = {name: getattr(profile, name) for name in Profile.model_fields}
     for section, changes in sections.items():
         part = parts[section]
         parts[section] = type(part).model_construct(**{**dict(part), **changes})
     varied = Profile.model_construct(**parts)
     assumptions = resolve(profile, catalog)
-    if "assumptions" in sections:
-        assumptions = type(assumptions).model_construct(**{**dict(assumptions), **sections["assumptions"]})
+    if changes := by_section(values).get("assumptions"):
+        assumptions = type(assumptions).model_construct(**{**dict(assumptions), **changes})
     return varied, assumptions
 
 
 def evaluate(profile: Profile, values: dict[str, Any], *, catalog: Catalog | None = None,
-             rules: RuleSet | None = None) -> Outcome:
-    """Decide every scenario: `values` maps `section.field` paths to equal-length arrays (or scalars)."""
+             rules: RuleSet | None = None, shown: dict[str, Any] | None = None) -> Outcome:
+    """Decide every scenario: `values` maps `section.field` paths to equal-length arrays (or scalars); `shown`: see
+    `with_values`."""
     catalog = catalog or load_catalog()
     rules = rules or load_rules()
-    varied, assumptions = with_values(profile, values, catalog)
+    varied, assumptions = with_values(profile, values, catalog, shown)
     n = max((np.size(v) for v in values.values()), default=1)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         figures = CostModel(varied, catalog, assumptions=assumptions, xp=Vector()).figures()

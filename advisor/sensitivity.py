@@ -256,13 +256,19 @@ class _Runs:
         from .scenarios import evaluate
 
         values: dict[str, Any] = {}
+        shown: dict[str, Any] = {}  # an assumption the profile leaves empty stays empty where a scenario keeps it
         for i, (knob, value) in enumerate(settings):
             for path, v in knob.paths(self.profile, value).items():
                 if path not in values:
                     base = current_value(self.profile, path, self.catalog)
                     values[path] = np.full(len(settings), np.nan if base is None else float(base))
+                    section, name = path.split(".", 1)
+                    if getattr(getattr(self.profile, section), name) is None:
+                        shown[path] = np.full(len(settings), np.nan)
                 values[path][i] = v
-        return evaluate(self.profile, values, catalog=self.catalog, rules=self.rules)
+                if path in shown:
+                    shown[path][i] = v
+        return evaluate(self.profile, values, catalog=self.catalog, rules=self.rules, shown=shown)
 
     def winners(self, settings: list[tuple[Knob, float]]) -> list[str]:
         return self.outcome(settings).winners() if settings else []

@@ -204,3 +204,29 @@ def test_the_memo_states_robustness():
     r = runner.invoke(app, ["decide", str(ROOT / "examples" / "saas-ai-features.json"), "--date", "2026-11-23"])
     s = analyse(profile("saas-ai-features"))
     assert f"**Robustness:** {s.robustness}" in r.stdout
+
+
+def test_an_assumption_left_empty_reads_as_empty_where_a_scenario_keeps_it(tmp_path):
+    # a house rule reading the profile's own GPU price: unset in the profile, so it must not fire unless a
+    # scenario sets it — exactly as `advisor decide` sees the profile
+    (tmp_path / "house.toml").write_text('''[[rule]]
+id = "negotiated-gpu-price"
+title = "A negotiated GPU price"
+when.all = ["assumptions.gpu_hourly_usd > 0"]
+points = 100
+why = "Our negotiated rate makes self-hosting attractive."
+source = "House policy"
+applies = { serving = ["self-host"] }
+''')
+    rules = advisor.load_rules(tmp_path)
+    p = profile("customer-chatbot")
+    assert p.assumptions.gpu_hourly_usd is None
+    from advisor.sensitivity import _Runs
+
+    knobs = {k.input: k for k in KNOBS}
+    runs = _Runs(p, advisor.load_catalog(), rules)
+    settings = [(knobs["usage.requests_per_day"], 3000.0), (knobs["assumptions.gpu_hourly_usd"], 2.5)]
+    got = runs.winners(settings)
+    assert got[0] == advisor.decide(knobs["usage.requests_per_day"].set(p, 3000.0), rules=rules).recommendation.id
+    assert got[1] == advisor.decide(knobs["assumptions.gpu_hourly_usd"].set(p, 2.5), rules=rules).recommendation.id
+    assert got[0] != got[1] and got[1].endswith("@self-host")
