@@ -62,8 +62,8 @@ def with_values(profile: Profile, values: dict[str, Any], catalog: Catalog,
         parts[section] = type(part).model_construct(**{**dict(part), **changes})
     varied = Profile.model_construct(**parts)
     assumptions = resolve(profile, catalog)
-    if changes := by_section(values).get("assumptions"):
-        assumptions = type(assumptions).model_construct(**{**dict(assumptions), **changes})
+    if overrides := by_section(values).get("assumptions"):
+        assumptions = type(assumptions).model_construct(**{**dict(assumptions), **overrides})
     return varied, assumptions
 
 

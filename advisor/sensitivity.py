@@ -132,6 +132,8 @@ def ranges(profile: Profile, catalog: Catalog | None = None) -> list[InputRange]
                   "absolute": (spread.low, spread.high)}[spread.scale]
         least, most = bounds(path)
         lo, hi = min(max(lo, least), most), min(max(hi, least), most)
+        if numeric_fields()[path][1]:  # a count: whole numbers inside the range
+            lo, hi = math.ceil(lo), math.floor(hi)
         out[path] = InputRange(input=path, label=spread.label, current=x, low=lo, high=hi,
                                distribution="log-uniform" if spread.scale == "factor" and lo > 0 else "uniform",
                                source=f"catalog default ({spread.source}, {spread.date})")

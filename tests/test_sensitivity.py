@@ -159,7 +159,9 @@ def test_tornado_ends_give_the_winners_decide_gives():
     assert [t.input for t in s.tornado][:1] == ["usage.monthly_growth"]  # the one that flips comes first
     for t in s.tornado:
         for value, stated in ((t.low, t.winner_low), (t.high, t.winner_high)):
-            value = round(value) if knobs[t.input].integer else value
+            if knobs[t.input].integer:
+                assert value == int(value)  # counts get whole-number ranges
+                value = int(value)
             assert advisor.decide(knobs[t.input].set(p, value)).recommendation.id == stated, t.input
     swings = [t.swing_usd for t in s.tornado if t.winner_low == t.winner_high == s.winner]
     assert swings == sorted(swings, reverse=True)
