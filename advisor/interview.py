@@ -23,8 +23,8 @@ from typing import Annotated, Any, Literal, get_args, get_origin
 from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
 
 from .errors import InputError, Interrupted, NoTerminal, did_you_mean
-from .io import load_profile, read_text, write_atomic
-from .schema import SCHEMA_VERSION, Eval, Profile
+from .io import describe_validation_error, load_profile, read_text, write_atomic
+from .schema import SCHEMA_VERSION, Eval, Profile, Ranges
 
 Answers = dict[str, Any]
 
@@ -166,6 +166,9 @@ def _set(answers: Answers, path: str, value: Any) -> None:
 
 # -- the answers file ---------------------------------------------------------------------------------------------
 
+_RANGES = TypeAdapter(Ranges)
+
+
 def load_answers(path: str | Path) -> Answers:
     """A partial profile (the answers file): each value present is checked against its field now, so a bad
     pre-filled answer is one clear error naming the field, not a surprise at the end."""
@@ -187,6 +190,14 @@ def load_answers(path: str | Path) -> Answers:
             raise InputError(f"{name}: {section}: unknown section{did_you_mean(section, Profile.model_fields)}")
         if not isinstance(fields, dict):
             raise InputError(f"{name}: {section}: must be an object of answers")
+        if section == "uncertainty":  # ranges are not asked, only checked and carried through to the profile
+            try:
+                _RANGES.validate_python(fields)
+            except ValidationError as e:
+                problem = describe_validation_error(e).removeprefix("(top level): ")
+                raise InputError(f"{name}: uncertainty: {problem}") from None
+            answers[section] = fields
+            continue
         for field_name, value in fields.items():
             path = f"{section}.{field_name}"
             q = by_path.get(path)

@@ -15,7 +15,7 @@ import typing
 from functools import cache
 from typing import Annotated, Any, Literal
 
-from pydantic import (BaseModel, BeforeValidator, ConfigDict, Field, TypeAdapter, ValidationError, field_validator,
+from pydantic import (AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, TypeAdapter, ValidationError,
                       model_validator)
 from pydantic.fields import FieldInfo
 
@@ -358,6 +358,23 @@ def check_value(path: str, value: float) -> float:
         raise ValueError(e.errors(include_url=False)[0]["msg"].lower()) from None
 
 
+def _known_inputs(ranges: dict[str, Range]) -> dict[str, Range]:
+    fields = numeric_fields()
+    for path, r in ranges.items():
+        if path not in fields:
+            raise ValueError(f"{path!r} is not a numeric input{did_you_mean(path, fields)}")
+        for end in ("low", "high"):
+            try:
+                check_value(path, getattr(r, end))
+            except ValueError as e:
+                raise ValueError(f"{path}: {end} {getattr(r, end):g}: {e}") from None
+    return ranges
+
+
+# The profile's `uncertainty` section: ranges keyed by the path of a numeric input, each within that field's limits.
+Ranges = Annotated[dict[str, Range], AfterValidator(_known_inputs)]
+
+
 class Profile(Section):
     """A project profile: everything `advisor` needs to price and score the candidate paths."""
 
@@ -374,24 +391,10 @@ class Profile(Section):
     budget: Budget
     preferences: Preferences = Field(default_factory=Preferences)
     assumptions: Assumptions = Field(default_factory=Assumptions)
-    uncertainty: dict[str, Range] = field(
+    uncertainty: Ranges = field(
         "Ranges for uncertain numeric inputs", "Keyed by field path; `advisor sensitivity` samples them (others "
         "use the catalog's stated default ranges), e.g. {\"usage.requests_per_day\": {\"low\": 5000, "
         "\"high\": 50000}}.", default_factory=dict, max_length=100)
-
-    @field_validator("uncertainty")
-    @classmethod
-    def _known_inputs(cls, ranges: dict[str, Range]) -> dict[str, Range]:
-        fields = numeric_fields()
-        for path, r in ranges.items():
-            if path not in fields:
-                raise ValueError(f"{path!r} is not a numeric input{did_you_mean(path, fields)}")
-            for end in ("low", "high"):
-                try:
-                    check_value(path, getattr(r, end))
-                except ValueError as e:
-                    raise ValueError(f"{path}: {end} {getattr(r, end):g}: {e}") from None
-        return ranges
 
 
 def json_schema() -> dict[str, Any]:

@@ -226,3 +226,18 @@ def test_the_interview_in_a_real_pseudo_terminal(tmp_path):
     assert json.loads((tmp_path / "profile.json").read_text()) == EXPECTED
     assert b"fine-tune+rag@api (confidence high)" in term.seen
     assert "**Decision:**" in (tmp_path / "memo.md").read_text()
+
+
+def test_an_answers_file_keeps_its_uncertainty_ranges(tmp_path):
+    answers = json.loads((ROOT / "examples" / "customer-chatbot.json").read_text())
+    answers["uncertainty"] = {"usage.requests_per_day": {"low": 1000, "high": 9000}}
+    (tmp_path / "a.json").write_text(json.dumps(answers))
+    out = tmp_path / "p.json"
+    r = CliRunner().invoke(app, ["interview", "--out", str(out), "--defaults", "--answers", str(tmp_path / "a.json")])
+    assert r.exit_code == 0, r.output
+    assert json.loads(out.read_text())["uncertainty"] == answers["uncertainty"]  # nothing given is lost
+    answers["uncertainty"] = {"usage.requests_per_dya": {"low": 1, "high": 2}}
+    (tmp_path / "b.json").write_text(json.dumps(answers))
+    with pytest.raises(InputError, match=r"b.json: uncertainty: 'usage.requests_per_dya' is not a numeric input "
+                                         r"\(did you mean usage.requests_per_day\?\)"):
+        load_answers(tmp_path / "b.json")
