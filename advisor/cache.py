@@ -6,6 +6,7 @@ turns it off. A cache that cannot be read or written is skipped: it only ever sa
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import tempfile
@@ -54,13 +55,15 @@ def save(name: str, data: dict[str, Any]) -> None:
             Path(tmp).unlink(missing_ok=True)
 
 
-def templates() -> Path | None:
-    """Where Jinja2 keeps compiled templates (its own bytecode cache checks each template's source checksum)."""
+def templates(settings: str) -> Path | None:
+    """Where Jinja2 keeps compiled templates. Jinja2 checks each template's source checksum, not the environment
+    that compiled it, so the directory is keyed by `settings` (everything that shapes the generated code)."""
     d = directory()
     if d is None:
         return None
+    key = hashlib.sha256(settings.encode()).hexdigest()[:16]
     try:
-        (d / "templates").mkdir(parents=True, exist_ok=True)
+        (d / "templates" / key).mkdir(parents=True, exist_ok=True)
     except OSError:
         return None
-    return d / "templates"
+    return d / "templates" / key

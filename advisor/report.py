@@ -173,13 +173,17 @@ def _environment():
         if time.monotonic() > _deadline.get():
             raise SecurityError(f"rendering took longer than {MAX_RENDER_SECONDS:g} s")
 
-    compiled = cache.templates()
+    import jinja2
+
+    from . import __version__
+
+    options = dict(undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
+                   autoescape=False)
+    compiled = cache.templates(f"advisor {__version__}, jinja2 {jinja2.__version__}, {_Sandbox.__name__} "
+                               f"{sorted(_Sandbox.intercepted_binops)}, {sorted(options.items(), key=str)}")
     env = _Sandbox(
         loader=FileSystemLoader(str(shipped("templates"))),
-        bytecode_cache=FileSystemBytecodeCache(str(compiled)) if compiled else None,
-        undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
-        autoescape=False,
-    )
+        bytecode_cache=FileSystemBytecodeCache(str(compiled)) if compiled else None, **options)
     env.filters.update(usd=usd, num=num, pct=pct, ms=ms, md=md, cell=cell, applies=applies, value=value,
                        values=values, change_value=change_value)
     return env
