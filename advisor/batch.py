@@ -18,13 +18,14 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import IO, Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
 from .catalog import Catalog, load_catalog
 from .engine import ALL_VETOED, Decision, scored, verdict
 from .errors import AdvisorError
-from .io import read_bytes
+from .io import describe_validation_error, read_bytes
 from .rules import RuleSet, load_rules
+from .schema import Profile
 
 MAX_LINE_BYTES = 1024 * 1024  # a profile is a few KB
 FAN_OUT = 512  # lines read before deciding to start worker processes
@@ -130,11 +131,6 @@ def _worker_setup(catalog_path: str | None, rule_dirs: tuple[str, ...]) -> None:
 
 def decide_line(number: int, raw: bytes | str) -> dict[str, Any]:
     """One input line → its output record (a Summary or a Failure, as a dict)."""
-    from pydantic import ValidationError
-
-    from .io import describe_validation_error
-    from .schema import Profile
-
     if isinstance(raw, str):
         return Failure(line=number, error=f"line {number}: {raw}").model_dump()
     try:

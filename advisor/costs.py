@@ -62,6 +62,10 @@ class Scalar:
         return None if value == NEVER else value
 
     @staticmethod
+    def known(value) -> bool:
+        return value is not None
+
+    @staticmethod
     def first(conds) -> int | None:
         """1 + the index of the first true condition, or None."""
         return next((i + 1 for i, c in enumerate(conds) if c), None)
@@ -75,7 +79,6 @@ class Scalar:
         """a / b, or None (a missing value to the rules) when b is 0 or so small the ratio is not finite."""
         r = a / b if b > 0 else None
         return r if r is None or math.isfinite(r) else None
-
 
 
 class Vector:
@@ -92,6 +95,9 @@ class Vector:
     @staticmethod
     def none_if_never(value):
         return value
+
+    def known(self, value):
+        return value is not None and ~self.np.isnan(value)
 
     def pick(self, keep, a, b):
         """Per scenario, `a`'s fields where `keep`, else `b`'s."""
@@ -202,6 +208,7 @@ class Facts(BaseModel):
     model_params: float | None
     latency_ms: float
     kb_in_prompt: bool
+    breaks_even: bool  # some month of the horizon reaches the break-even volume
     memory_fits: bool
     on_device_feasible: bool
     gpus_per_replica: int
@@ -486,6 +493,7 @@ class CostModel:
             v = break_even(plan, twin, xp)
             facts.update(api_twin=c.api_twin.id, break_even_requests_per_day=v,
                          break_even_month=None if v is None else xp.first([vol >= v for vol in volumes]))
+        facts["breaks_even"] = xp.known(facts["break_even_month"])
         cost = dict(upfront_usd=plan.upfront, monthly_usd_first=monthly[0], monthly_usd_last=monthly[-1],
                     tco_usd=tco, cost_per_request_usd=xp.ratio(tco, self.requests), monthly_usd=monthly,
                     people_monthly_usd=plan.people_monthly, training_usd=plan.training)

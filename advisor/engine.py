@@ -80,8 +80,7 @@ _KEYS = {section: {name: f"{section}.{name}" for name in info.annotation.model_f
 def profile_context(profile: Profile) -> dict[str, Any]:
     """The flat `section.field` view of a profile that clauses read, plus derived eval facts."""
     ctx: dict[str, Any] = {}
-    for section in ("project", "data", "quality", "latency", "usage", "team", "budget", "preferences", "assumptions"):
-        keys = _KEYS[section]
+    for section, keys in _KEYS.items():
         for name, value in vars(getattr(profile, section)).items():  # the fields (faster than iterating the model)
             ctx[keys[name]] = value
     best: dict[str, float] = {}
@@ -112,8 +111,7 @@ def _fields() -> dict[str, Any]:
     out.update({f"cost.{k}": (lambda c, cost, facts, k=k: cost[k]) for k in Cost.model_fields if k != "monthly_usd"})
     out.update({"candidate.adaptation": lambda c, cost, facts: c.adaptation,
                 "candidate.rag": lambda c, cost, facts: c.rag,
-                "candidate.serving": lambda c, cost, facts: c.serving,
-                "candidate.breaks_even": lambda c, cost, facts: facts["break_even_month"] is not None})
+                "candidate.serving": lambda c, cost, facts: c.serving})
     return out
 
 
@@ -125,11 +123,7 @@ def _evaluate(profile, catalog: Catalog | None, rules: RuleSet | None):
     profile = load_profile(profile)
     rules = rules or load_rules()
     model = CostModel(profile, catalog)
-    return profile, rules, model, profile_context(profile), _figures(model)
-
-
-def _figures(model: CostModel) -> list[Figures]:
-    return model.figures()
+    return profile, rules, model, profile_context(profile), model.figures()
 
 
 def _confidence(margin: float | None) -> str:
@@ -168,15 +162,14 @@ def _rank(rules: RuleSet, figures: list[Figures], base: dict[str, Any], fired: l
     ctx: dict[str, Any] = {}
     evaluated = []
     for c, cost, facts in figures:
-        _, each = rules.split(c.adaptation, c.rag, c.serving)
-        applies = rules.profile_only(c.adaptation, c.rag, c.serving)
-        hits = [r for r in fired if id(r) in applies]
-        if each:
+        shape = rules.shape(c.adaptation, c.rag, c.serving)
+        hits = [r for r in fired if id(r) in shape.once_ids]
+        if shape.each:
             if not ctx:
                 ctx = dict(base)
-            for path in rules.reads(c.adaptation, c.rag, c.serving):  # only what this shape's rules read
+            for path in shape.reads:  # only what this shape's rules read
                 ctx[path] = _FIELD_OF[path](c, cost, facts)
-            hits += [r for r in each if r.fires(ctx)]
+            hits += [r for r in shape.each if r.fires(ctx)]
         vetoes = [r.effect for r in hits if r.spec.veto]
         reasons = [r.effect for r in hits if not r.spec.veto]  # in file order; `decide` sorts them for reading
         evaluated.append((c, cost, facts, vetoes, reasons))
@@ -234,7 +227,7 @@ def scored(profile: Profile | dict | str, *, catalog: Catalog | None = None,
     fired = [r for r in rules.profile_rules if r.fires(base)]
     vetoing = frozenset(id(r) for r in fired if r.spec.veto)
     open_ = frozenset(c for c in all_candidates()
-                      if not vetoing & rules.profile_only(c.adaptation, c.rag, c.serving))
+                      if not vetoing & rules.shape(c.adaptation, c.rag, c.serving).once_ids)
     if open_:
         ranked = _rank(rules, model.figures(open_), base, fired)
         if ranked[0].eligible:
@@ -245,13 +238,13 @@ def scored(profile: Profile | dict | str, *, catalog: Catalog | None = None,
 def decide(profile: Profile | dict | str, *, catalog: Catalog | None = None, rules: RuleSet | None = None) -> Decision:
     """Price, score and rank every candidate path for `profile` (a Profile, a dict, or a JSON file path)."""
     profile, rules, model, base, figures = _evaluate(profile, catalog, rules)
-    scored = _rank(rules, figures, base)
-    _, _, margin = verdict(scored)
+    ranking = _rank(rules, figures, base)
+    _, _, margin = verdict(ranking)
     ranked = [Ranked(id=s.candidate.id, adaptation=s.candidate.adaptation, retrieval=s.candidate.retrieval,
                      serving=s.candidate.serving, label=LABELS[s.candidate.id], eligible=s.eligible, vetoes=s.vetoes,
                      score=s.score, reasons=sorted(s.reasons, key=lambda x: (-abs(x.points), x.rule)),
                      cost_points=s.cost_points, cost=Cost(**s.cost),
-                     facts=Facts(**s.facts)) for s in scored]
+                     facts=Facts(**s.facts)) for s in ranking]
     warnings = []
     top = ranked[0]
     if not top.eligible:
@@ -288,7 +281,7 @@ def explain(profile: Profile | dict | str, candidate: str | None = None, *, cata
             continue
         ctx = candidate_context(base, c, cost, facts)
         trace = []
-        applicable = set(map(id, rules.applicable(c.adaptation, c.rag, c.serving)))
+        applicable = set(map(id, rules.shape(c.adaptation, c.rag, c.serving).rules))
         for r in rules.rules:
             clauses = [{"group": group, "clause": c.text, "result": c(ctx),
                         "values": {path: ctx[path] for path in c.paths}} for group, c in r.clauses()]

@@ -69,12 +69,12 @@ def _affine(model: str, at: datetime) -> tuple[tuple[int, ...], tuple[tuple[floa
     return tuple(starts), tuple(map(tuple, rates))
 
 
-@lru_cache(maxsize=256)
 def describe(model: str, at: datetime) -> str:
     """The model's per-million-token prices, for the assumptions list."""
     return _cached(model, at)["describe"]
 
 
+@lru_cache(maxsize=256)
 def _cached(model: str, at: datetime) -> dict[str, Any]:
     """What the cost model needs from genai-prices for `model`, from the on-disk cache (keyed by the installed
     genai-prices version) when present: loading genai-prices' data takes longer than a whole decision."""

@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache, cached_property
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
@@ -76,7 +76,7 @@ DERIVED: dict[str, Kind] = {
     "evals.prompt": NUMBER, "evals.rag": NUMBER, "evals.fine_tune": NUMBER,
     "evals.baseline": NUMBER, "evals.has_baseline": BOOL,
     "candidate.adaptation": Kind("str", ADAPTATIONS), "candidate.rag": BOOL,
-    "candidate.serving": Kind("str", SERVINGS), "candidate.breaks_even": BOOL,
+    "candidate.serving": Kind("str", SERVINGS),
 }
 
 
@@ -492,50 +492,43 @@ class Rule:
         return [("all", c) for c in self.all] + [("any", c) for c in self.any] + [("none", c) for c in self.none]
 
 
+class Shape(NamedTuple):
+    """The rules that apply to one candidate shape (adaptation, retrieval, serving), in file order."""
+
+    rules: tuple[Rule, ...]
+    once: tuple[Rule, ...]  # reading only the profile
+    once_ids: frozenset[int]  # their id()s, for keeping the fired ones of a profile
+    each: tuple[Rule, ...]  # reading the candidate's computed fields
+    reads: tuple[str, ...]  # the `candidate.*` / `cost.*` paths `each` reads: all a candidate must provide
+
+
 @dataclass(frozen=True)
 class RuleSet:
     rules: tuple[Rule, ...]
     policy: Policy
     digest: str
-    _applicable: dict[tuple[Any, ...], tuple[tuple[Rule, ...], ...]] = field(default_factory=dict, compare=False,
-                                                                            repr=False)
+    _shapes: dict[tuple[Any, ...], Shape] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def version(self) -> str:
         return self.policy.version
 
-    def applicable(self, adaptation: str, rag: bool, serving: str) -> tuple[Rule, ...]:
-        """The rules whose selector matches a candidate shape, in file order (memoised: 20 shapes at most)."""
-        return self._split(adaptation, rag, serving)[0]
-
-    def split(self, adaptation: str, rag: bool, serving: str) -> tuple[tuple[Rule, ...], tuple[Rule, ...]]:
-        """The applicable rules that read only the profile, and those that read the candidate's computed fields."""
-        _, once, each, _, _ = self._split(adaptation, rag, serving)
-        return once, each
-
-    def reads(self, adaptation: str, rag: bool, serving: str) -> tuple[str, ...]:
-        """The `candidate.*` and `cost.*` paths the shape's per-candidate rules read: all the scoring loop must
-        set for that candidate."""
-        return self._split(adaptation, rag, serving)[4]
-
-    def profile_only(self, adaptation: str, rag: bool, serving: str) -> frozenset[int]:
-        """`id()`s of the applicable rules that read only the profile: the scoring loop evaluates every such rule
-        once per profile (`profile_rules`) and keeps, per candidate, the fired ones in this set."""
-        return self._split(adaptation, rag, serving)[3]
-
     @cached_property
     def profile_rules(self) -> tuple[Rule, ...]:
+        """The rules that read only the profile: the scoring loop evaluates each once per profile."""
         return tuple(r for r in self.rules if not r.per_candidate)
 
-    def _split(self, *key: Any) -> tuple[Any, ...]:
-        found = self._applicable.get(key)
+    def shape(self, adaptation: str, rag: bool, serving: str) -> Shape:
+        """The rules that apply to a candidate shape, split for the scoring loop (memoised: 20 shapes at most)."""
+        key = (adaptation, rag, serving)
+        found = self._shapes.get(key)
         if found is None:
             rules = tuple(r for r in self.rules if r.applies_to(*key))
             once = tuple(r for r in rules if not r.per_candidate)
             each = tuple(r for r in rules if r.per_candidate)
             reads = tuple(dict.fromkeys(p for r in each for _, c in r.clauses() for p in c.paths
                                         if p.startswith(("candidate.", "cost."))))
-            found = self._applicable[key] = (rules, once, each, frozenset(map(id, once)), reads)
+            found = self._shapes[key] = Shape(rules, once, frozenset(map(id, once)), each, reads)
         return found
 
     def examples_failures(self) -> list[str]:

@@ -82,11 +82,9 @@ def evaluate(profile: Profile, values: dict[str, Any], *, catalog: Catalog | Non
         tco, points, vetoed = (np.empty((len(IDS), n)) for _ in range(3))
         for i, (c, cost, facts) in enumerate(figures):
             ctx = candidate_context(base, c, cost, facts)
-            month = facts["break_even_month"]
-            ctx["candidate.breaks_even"] = month is not None and ~np.isnan(month)
             veto, score = np.zeros(n, dtype=bool), np.zeros(n)
-            shared, each = rules.split(c.adaptation, c.rag, c.serving)
-            for rule in shared + each:
+            shape = rules.shape(c.adaptation, c.rag, c.serving)
+            for rule in shape.once + shape.each:
                 if rule.per_candidate:
                     fired = rule.fires_vector(ctx)
                 elif (fired := once.get(rule.id)) is None:

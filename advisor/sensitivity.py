@@ -315,12 +315,17 @@ def _flips(runs: _Runs, winner: str) -> list[Change]:
             for _, c in changes]
 
 
-def _residency(profile: Profile, catalog: Catalog | None, rules: RuleSet, winner: str) -> list[Change]:
+def _changes(runs: _Runs, winner: str) -> list[Change]:
+    """Every flip point: the numeric inputs', then data residency's."""
+    return _flips(runs, winner) + _residency(runs, winner)
+
+
+def _residency(runs: _Runs, winner: str) -> list[Change]:
     """Residency is a choice, not a number: try each level in turn, stricter and looser (costs do not change)."""
     from .costs import CostModel
-    from .engine import _figures
 
-    figures = _figures(CostModel(profile, catalog))
+    profile, catalog, rules = runs.profile, runs.catalog, runs.rules
+    figures = CostModel(profile, catalog).figures()
     current = profile.data.residency
     i = RESIDENCY.index(current)
     out = []
@@ -341,8 +346,7 @@ def what_would_change(profile: Profile | dict | str, *, catalog: Catalog | None 
     profile = load_profile(profile)
     rules = rules or load_rules()
     winner = winner or winner_of(profile, catalog=catalog, rules=rules)
-    runs = _Runs(profile, catalog or load_catalog(), rules)
-    return _flips(runs, winner) + _residency(profile, catalog, rules, winner)
+    return _changes(_Runs(profile, catalog or load_catalog(), rules), winner)
 
 
 # -- tornado and Monte Carlo ----------------------------------------------------------------------------------------
@@ -351,11 +355,12 @@ def _knob(r: InputRange) -> Knob:
     return next((k for k in KNOBS if k.input == r.input), Knob(r.input, r.label))
 
 
-def tornado(profile: Profile, inputs: list[InputRange], winner: str, top: list[str], runs: _Runs) -> list[Swing]:
-    settings = [(_knob(r), v) for r in inputs for v in (r.low, r.high)]
-    outcome = runs.outcome(settings)
+def tornado(inputs: list[InputRange], winner: str, top: list[str], runs: _Runs) -> list[Swing]:
+    """Each input alone at the ends of its range: the `top` candidates' TCO there and the winner."""
     from .scenarios import IDS
 
+    settings = [(_knob(r), v) for r in inputs for v in (r.low, r.high)]
+    outcome = runs.outcome(settings)
     rows = []
     wins = outcome.winners() if settings else []
     at = {c: IDS.index(c) for c in top}
@@ -402,14 +407,13 @@ def for_memo(profile: Profile, winner: str, *, samples: int = DEFAULT_SAMPLES, s
     catalog, rules = catalog or load_catalog(), rules or load_rules()
     runs = _Runs(profile, catalog, rules)
     chances = monte_carlo(profile, ranges(profile, catalog), samples, seed, runs)
-    changes = _flips(runs, winner) + _residency(profile, catalog, rules, winner)
-    return changes, robustness(winner, chances, samples)
+    return _changes(runs, winner), robustness(winner, chances, samples)
 
 
 def analyse(profile: Profile | dict | str, *, samples: int = DEFAULT_SAMPLES, seed: int = DEFAULT_SEED,
             catalog: Catalog | None = None, rules: RuleSet | None = None) -> Sensitivity:
     """Tornado, flip points and Monte Carlo for `profile` (the library call behind `advisor sensitivity`)."""
-    from .engine import decide
+    from .engine import scored
     from .errors import InputError
 
     if not 1 <= samples <= MAX_SAMPLES:
@@ -419,13 +423,12 @@ def analyse(profile: Profile | dict | str, *, samples: int = DEFAULT_SAMPLES, se
     profile = load_profile(profile)
     catalog = catalog or load_catalog()
     rules = rules or load_rules()
-    decision = decide(profile, catalog=catalog, rules=rules)
-    winner = decision.recommendation.id
-    top = [r.id for r in decision.ranking if r.eligible][:TOP] or [winner]
+    _, ranking = scored(profile, catalog=catalog, rules=rules)
+    winner = ranking[0].id
+    top = [r.id for r in ranking if r.eligible][:TOP] or [winner]
     runs = _Runs(profile, catalog, rules)
     inputs = ranges(profile, catalog)
     chances = monte_carlo(profile, inputs, samples, seed, runs)
     return Sensitivity(project=profile.project.name, winner=winner, samples=samples, seed=seed,
                        robustness=robustness(winner, chances, samples), ranges=inputs,
-                       tornado=tornado(profile, inputs, winner, top, runs),
-                       flips=_flips(runs, winner) + _residency(profile, catalog, rules, winner), monte_carlo=chances)
+                       tornado=tornado(inputs, winner, top, runs), flips=_changes(runs, winner), monte_carlo=chances)

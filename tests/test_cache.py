@@ -20,6 +20,7 @@ def test_a_corrupt_price_cache_is_rebuilt_from_genai_prices(monkeypatch, tmp_pat
         at = datetime.datetime(2026, 11, 1, tzinfo=datetime.timezone.utc)
         name = f"prices-{prices.version()}.json"
         (tmp_path / name).write_text("{ not json")
+        prices._cached.cache_clear()  # forget what this process already read
         entry = prices._cached("gpt-4.1-mini", at)
         assert entry["describe"].startswith("OpenAI gpt-4.1-mini")
         stored = json.loads((tmp_path / name).read_text())
