@@ -152,7 +152,7 @@ def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
 
 
 @lru_cache(maxsize=8)
-def _load(path: Path | None) -> Catalog:
+def _load(path: Path | None, stamp: tuple[int, int] | None) -> Catalog:
     data = _read_toml(CATALOG_PATH)
     if path is not None:
         data = _merge(data, _read_toml(path))
@@ -163,8 +163,16 @@ def _load(path: Path | None) -> Catalog:
 
 
 def load_catalog(path: str | Path | None = None) -> Catalog:
-    """The shipped catalog, with the TOML file at `path` (if any) layered over it. Cached: it never changes."""
-    return _load(Path(path).resolve() if path is not None else None)
+    """The shipped catalog, with the TOML file at `path` (if any) layered over it. Cached, keyed on the file's
+    modification time and size, so an edited catalog is read again."""
+    if path is None:
+        return _load(None, None)
+    path = Path(path).resolve()
+    try:
+        st = path.stat()
+    except OSError:
+        return _load(path, None)  # reported properly when _load reads it
+    return _load(path, (st.st_mtime_ns, st.st_size))
 
 
 class Used(BaseModel):

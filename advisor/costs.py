@@ -62,6 +62,14 @@ class Scalar:
         return None if value == NEVER else value
 
     @staticmethod
+    def months(values: list) -> list:
+        """Month-by-month figures, as `series` and `total` take them: a list here, one (months × scenarios) array
+        under `Vector` so that each figure is one array operation rather than one per month."""
+        return values
+
+    total = staticmethod(sum)
+
+    @staticmethod
     def known(value) -> bool:
         return value is not None
 
@@ -95,6 +103,14 @@ class Vector:
     @staticmethod
     def none_if_never(value):
         return value
+
+    def months(self, values: list):
+        np = self.np
+        stacked = np.array(np.broadcast_arrays(*values), dtype=float)
+        return stacked if stacked.ndim == 2 else stacked[:, None]  # months × 1 when no input that varies them does
+
+    def total(self, monthly):
+        return monthly.sum(axis=0)
 
     def known(self, value):
         return value is not None and ~self.np.isnan(value)
@@ -255,8 +271,11 @@ class _Plan:
         return self.series([v])[0]
 
     def series(self, volumes: list[float], xp=Scalar) -> list[float]:
-        """`monthly` over a list of volumes, inlined: this is the innermost loop of batch and sensitivity runs."""
+        """`monthly` over `xp.months` volumes, inlined: this is the innermost loop of batch and sensitivity runs."""
         fixed, slope = self.fixed_monthly, self.slope
+        if xp is not Scalar:  # one (months × scenarios) array: no loop over months
+            monthly = fixed + slope * volumes
+            return monthly + self.replica_usd * self.replicas(volumes, xp) if self.always_on else monthly
         if not self.always_on:
             return [fixed + slope * v for v in volumes]
         per, least, usd, ceil, most = self.replicas_per_rpd, self.min_replicas, self.replica_usd, xp.ceil, xp.maximum
@@ -286,8 +305,8 @@ class CostModel:
         self.open_params = self.a.open_model_params_high_accuracy if high else self.a.open_model_params
         u = p.usage
         self.months = p.preferences.horizon_months
-        self.volumes = [u.requests_per_day * (1 + u.monthly_growth) ** m for m in range(self.months)]
-        self.requests = sum(self.volumes) * DAYS_PER_MONTH  # over the horizon
+        self.volumes = xp.months([u.requests_per_day * (1 + u.monthly_growth) ** m for m in range(self.months)])
+        self.requests = xp.total(self.volumes) * DAYS_PER_MONTH  # over the horizon
         kb = p.data.knowledge_base_tokens
         self.kb_fits_prompt = (0 < kb) & (kb <= self.a.cached_prompt_max_tokens) & (p.data.need != "behavior")
         freshness = {"static": self.a.refresh_per_month_static, "monthly": self.a.refresh_per_month_monthly,
@@ -485,7 +504,7 @@ class CostModel:
     def _figures(self, c: Candidate, plan: _Plan, twin: _Plan | None) -> tuple[dict[str, Any], dict[str, Any]]:
         xp, volumes = self.xp, self.volumes
         monthly = plan.series(volumes, xp)
-        tco = plan.upfront + sum(monthly)
+        tco = plan.upfront + xp.total(monthly)
         facts = dict(plan.facts, replicas_first=plan.replicas(volumes[0], xp),
                      replicas_last=plan.replicas(volumes[-1], xp), api_twin=None,
                      break_even_requests_per_day=None, break_even_month=None)

@@ -24,8 +24,6 @@ from .schema import Profile
 CANDIDATES = all_candidates()
 IDS = tuple(c.id for c in CANDIDATES)
 _BY_ID = np.argsort(np.array(IDS))  # ranking's last tie-break is the id
-_ID_RANK = np.empty(len(IDS), dtype=np.int64)
-_ID_RANK[_BY_ID] = np.arange(len(IDS))
 NUMERIC = ("usage", "data", "latency", "quality", "team", "budget", "preferences", "assumptions")
 
 
@@ -68,38 +66,68 @@ def with_values(profile: Profile, values: dict[str, Any], catalog: Catalog,
 
 
 def evaluate(profile: Profile, values: dict[str, Any], *, catalog: Catalog | None = None,
-             rules: RuleSet | None = None, shown: dict[str, Any] | None = None) -> Outcome:
+             rules: RuleSet | None = None, shown: dict[str, Any] | None = None, winners_only: bool = False) -> Outcome:
     """Decide every scenario: `values` maps `section.field` paths to equal-length arrays (or scalars); `shown`: see
-    `with_values`."""
+    `with_values`.
+
+    `winners_only` leaves unpriced each candidate that a rule reading only the profile vetoes in every scenario, as
+    `engine.scored` does for one profile: such a candidate can neither win nor move the cheapest eligible TCO that
+    scores the others, so every winner is unchanged (a test compares) — unless some scenario would have no eligible
+    candidate left, when all are priced. Unpriced rows hold NaN TCO and score and are never eligible.
+    """
     catalog = catalog or load_catalog()
     rules = rules or load_rules()
     varied, assumptions = with_values(profile, values, catalog, shown)
     n = max((np.size(v) for v in values.values()), default=1)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        figures = CostModel(varied, catalog, assumptions=assumptions, xp=Vector()).figures()
+        model = CostModel(varied, catalog, assumptions=assumptions, xp=Vector())
         base = profile_context(varied)
-        once: dict[str, Any] = {}
-        tco, points, vetoed = (np.empty((len(IDS), n)) for _ in range(3))
-        for i, (c, cost, facts) in enumerate(figures):
-            ctx = candidate_context(base, c, cost, facts)
-            veto, score = np.zeros(n, dtype=bool), np.zeros(n)
-            shape = rules.shape(c.adaptation, c.rag, c.serving)
-            for rule in shape.once + shape.each:
-                if rule.per_candidate:
-                    fired = rule.fires_vector(ctx)
-                elif (fired := once.get(rule.id)) is None:
-                    fired = once[rule.id] = rule.fires_vector(base)
-                if rule.spec.veto:
-                    veto |= fired
-                else:
-                    score += np.where(fired, rule.spec.points, 0.0)
-            tco[i], points[i], vetoed[i] = cost["tco_usd"], score, veto
-        eligible = vetoed == 0
-        cheapest = np.where(eligible & (tco > 0), tco, np.inf).min(axis=0)
-        policy = rules.policy
-        ratio = np.where(np.isfinite(cheapest) & (tco > 0), tco / np.where(np.isfinite(cheapest), cheapest, 1), 1)
-        cost_points = np.maximum(-policy.cost_cap, -policy.cost_weight * np.log2(ratio))
-        score = np.round(points + cost_points, 6) + 0.0
-    ids = np.broadcast_to(_ID_RANK[:, None], tco.shape)
-    order = np.lexsort((ids, tco, -score, ~eligible), axis=0)
-    return Outcome(tco=tco, score=score, eligible=eligible, winner=order[0])
+        fired: dict[str, Any] = {}  # each profile-only rule over the scenarios, evaluated once
+
+        def once(rule) -> Any:
+            if (result := fired.get(rule.id)) is None:
+                result = fired[rule.id] = rule.fires_vector(base)
+            return result
+
+        if winners_only:
+            def can_win(c) -> bool:
+                veto = np.zeros(n, dtype=bool)
+                for rule in rules.shape(c.adaptation, c.rag, c.serving).once:
+                    if rule.spec.veto:
+                        veto = veto | once(rule)
+                return not veto.all()
+
+            outcome = _ranked(model, base, once, rules, n, frozenset(filter(can_win, CANDIDATES)))
+            if outcome.eligible.any(axis=0).all():
+                return outcome
+        return _ranked(model, base, once, rules, n, None)
+
+
+def _ranked(model: CostModel, base: dict[str, Any], once, rules: RuleSet, n: int,
+            only: frozenset | None) -> Outcome:
+    """Price the candidates (those in `only`, else all), apply their rules and rank, as `engine._rank` does."""
+    tco, points = np.full((len(IDS), n), np.nan), np.full((len(IDS), n), np.nan)
+    vetoed = np.ones((len(IDS), n), dtype=bool)
+    for c, cost, facts in model.figures(only):
+        i = IDS.index(c.id)
+        ctx = candidate_context(base, c, cost, facts)
+        veto, score = np.zeros(n, dtype=bool), np.zeros(n)
+        shape = rules.shape(c.adaptation, c.rag, c.serving)
+        for rule in shape.once + shape.each:
+            fired = rule.fires_vector(ctx) if rule.per_candidate else once(rule)
+            if rule.spec.veto:
+                veto |= fired
+            else:
+                score += np.where(fired, rule.spec.points, 0.0)
+        tco[i], points[i], vetoed[i] = cost["tco_usd"], score, veto
+    eligible = ~vetoed
+    cheapest = np.where(eligible & (tco > 0), tco, np.inf).min(axis=0)
+    policy = rules.policy
+    ratio = np.where(np.isfinite(cheapest) & (tco > 0), tco / np.where(np.isfinite(cheapest), cheapest, 1), 1)
+    cost_points = np.maximum(-policy.cost_cap, -policy.cost_weight * np.log2(ratio))
+    score = np.round(points + cost_points, 6) + 0.0
+    # The first of engine._rank's order — eligible, then highest score, lowest TCO, id — without sorting them all.
+    pool = eligible | ~eligible.any(axis=0)
+    pool &= score == np.where(pool, score, -np.inf).max(axis=0)
+    pool &= tco == np.where(pool, tco, np.inf).min(axis=0)
+    return Outcome(tco=tco, score=score, eligible=eligible, winner=_BY_ID[pool[_BY_ID].argmax(axis=0)])

@@ -252,7 +252,7 @@ class _Runs:
     def __init__(self, profile: Profile, catalog: Catalog, rules: RuleSet):
         self.profile, self.catalog, self.rules = profile, catalog, rules
 
-    def outcome(self, settings: list[tuple[Knob, float]]):
+    def outcome(self, settings: list[tuple[Knob, float]], winners_only: bool = False):
         import numpy as np
 
         from .scenarios import evaluate
@@ -270,10 +270,11 @@ class _Runs:
                 values[path][i] = v
                 if path in shown:
                     shown[path][i] = v
-        return evaluate(self.profile, values, catalog=self.catalog, rules=self.rules, shown=shown)
+        return evaluate(self.profile, values, catalog=self.catalog, rules=self.rules, shown=shown,
+                        winners_only=winners_only)
 
     def winners(self, settings: list[tuple[Knob, float]]) -> list[str]:
-        return self.outcome(settings).winners() if settings else []
+        return self.outcome(settings, winners_only=True).winners() if settings else []
 
 
 def _flips(runs: _Runs, winner: str) -> list[Change]:
@@ -375,17 +376,27 @@ def tornado(inputs: list[InputRange], winner: str, top: list[str], runs: _Runs) 
     return rows
 
 
-def monte_carlo(profile: Profile, inputs: list[InputRange], samples: int, seed: int, runs: _Runs) -> list[Chance]:
-    """Each candidate's share of first places and TCO percentiles over `samples` joint draws of every range."""
+def _scenarios(profile: Profile, inputs: list[InputRange], samples: int, seed: int, runs: _Runs,
+               winners_only: bool = False):
+    """Decide `samples` joint draws of every range (seeded)."""
     import numpy as np
 
-    from .scenarios import IDS, evaluate
+    from .scenarios import evaluate
 
     rng = np.random.default_rng(seed)
     values = {r.input: _draw(r, rng.random(samples)) for r in sorted(inputs, key=lambda r: r.input)}
     if not values:  # nothing uncertain: every scenario is the profile itself
         values = {"usage.requests_per_day": np.full(samples, float(profile.usage.requests_per_day))}
-    outcome = evaluate(profile, values, catalog=runs.catalog, rules=runs.rules)
+    return evaluate(profile, values, catalog=runs.catalog, rules=runs.rules, winners_only=winners_only)
+
+
+def monte_carlo(profile: Profile, inputs: list[InputRange], samples: int, seed: int, runs: _Runs) -> list[Chance]:
+    """Each candidate's share of first places and TCO percentiles over `samples` joint draws of every range."""
+    import numpy as np
+
+    from .scenarios import IDS
+
+    outcome = _scenarios(profile, inputs, samples, seed, runs)
     counts = np.bincount(outcome.winner, minlength=len(IDS))
     pct = np.percentile(outcome.tco, [10, 50, 90], axis=1)
     out = [Chance(id=c, label=LABELS[c], probability=float(counts[i]) / samples, tco_p10=float(pct[0, i]),
@@ -394,20 +405,24 @@ def monte_carlo(profile: Profile, inputs: list[InputRange], samples: int, seed: 
     return out
 
 
-def robustness(winner: str, chances: list[Chance], samples: int) -> str:
+def robustness(winner: str, probability: float, samples: int) -> str:
     """"prompt+rag@api wins in 87 % of 10,000 scenarios" — never rounded up to 100 % or down to 0 %."""
-    p = next(c.probability for c in chances if c.id == winner) * 100
+    p = probability * 100
     shown = f"{p:.1f}" if (0 < p < 0.5 or 99.5 <= p < 100) else f"{p:.0f}"
     return f"{winner} wins in {shown} % of {samples:,} scenarios"
 
 
 def for_memo(profile: Profile, winner: str, *, samples: int = DEFAULT_SAMPLES, seed: int = DEFAULT_SEED,
              catalog: Catalog | None = None, rules: RuleSet | None = None) -> tuple[list[Change], str]:
-    """What the memo states: the flip points and the Monte Carlo robustness line."""
+    """What the memo states: the flip points and the Monte Carlo robustness line — the same scenarios as
+    `analyse`, decided for their winners only (no percentiles, unbeatable candidates left unpriced)."""
+    from .scenarios import IDS
+
     catalog, rules = catalog or load_catalog(), rules or load_rules()
     runs = _Runs(profile, catalog, rules)
-    chances = monte_carlo(profile, ranges(profile, catalog), samples, seed, runs)
-    return _changes(runs, winner), robustness(winner, chances, samples)
+    outcome = _scenarios(profile, ranges(profile, catalog), samples, seed, runs, winners_only=True)
+    share = float((outcome.winner == IDS.index(winner)).sum()) / samples
+    return _changes(runs, winner), robustness(winner, share, samples)
 
 
 def analyse(profile: Profile | dict | str, *, samples: int = DEFAULT_SAMPLES, seed: int = DEFAULT_SEED,
@@ -429,6 +444,7 @@ def analyse(profile: Profile | dict | str, *, samples: int = DEFAULT_SAMPLES, se
     runs = _Runs(profile, catalog, rules)
     inputs = ranges(profile, catalog)
     chances = monte_carlo(profile, inputs, samples, seed, runs)
+    share = next(c.probability for c in chances if c.id == winner)
     return Sensitivity(project=profile.project.name, winner=winner, samples=samples, seed=seed,
-                       robustness=robustness(winner, chances, samples), ranges=inputs,
+                       robustness=robustness(winner, share, samples), ranges=inputs,
                        tornado=tornado(inputs, winner, top, runs), flips=_changes(runs, winner), monte_carlo=chances)

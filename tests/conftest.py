@@ -9,7 +9,8 @@ from hypothesis import HealthCheck, settings
 from advisor.io import load_profile
 
 # Hermetic: the start-up cache (advisor/cache.py) lives in a fresh directory for each test run.
-os.environ["ADVISOR_CACHE_DIR"] = tempfile.mkdtemp(prefix="advisor-test-cache-")
+_CACHE = tempfile.TemporaryDirectory(prefix="advisor-test-cache-")  # removed when the test run ends
+os.environ["ADVISOR_CACHE_DIR"] = _CACHE.name
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = sorted((ROOT / "examples").glob("*.json"))

@@ -31,6 +31,14 @@ def test_catalog_file_overrides_a_price(tmp_path, chatbot):
     assert used["engineer_monthly_usd"].source == "our payroll"
 
 
+def test_an_edited_catalog_file_is_read_again(tmp_path):
+    f = tmp_path / "cat.toml"
+    f.write_text("[gpus.h100]\nhourly_usd = 1.0\n")
+    assert load_catalog(f).gpus["h100"].hourly_usd == 1.0
+    f.write_text("[gpus.h100]\nhourly_usd = 12.5\n")
+    assert load_catalog(f).gpus["h100"].hourly_usd == 12.5
+
+
 @pytest.mark.parametrize("content,expected", [
     ("[gpus.h100]\nhourly_usd = -2.0\n", "gpus.h100.hourly_usd"),
     ("[defaults.mfuu]\nvalue = 0.5\nsource = 'x'\ndate = '2026-01'\n", "unknown default 'mfuu' (did you mean mfu?)"),

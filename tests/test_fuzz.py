@@ -2,6 +2,7 @@
 JSON hit every loader. Anything a user or script can hand advisor ends in a result or one AdvisorError."""
 
 import json
+import os
 import math
 import tempfile
 from pathlib import Path
@@ -23,11 +24,15 @@ from test_memo import check_markdown
 SOME_DECISION = advisor.decide(ROOT / "examples" / "customer-chatbot.json")
 
 
+_INPUTS = tempfile.TemporaryDirectory(prefix="advisor-fuzz-")  # removed when the test run ends
+
+
 def _file(data: bytes, suffix: str = ".json") -> Path:
-    d = Path(tempfile.mkdtemp(prefix="advisor-fuzz-"))
-    path = d / f"input{suffix}"
-    path.write_bytes(data)
-    return path
+    """A new file per example: loaders cache by path and modification time, which a rewrite may not change."""
+    fd, name = tempfile.mkstemp(suffix=suffix, dir=_INPUTS.name)
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(data)
+    return Path(name)
 
 
 @given(profiles())

@@ -64,6 +64,31 @@ def test_every_scenario_gets_the_winner_decide_gives(name):
             assert outcome.tco[i, j] == pytest.approx(tco[cid], rel=1e-12)
 
 
+@pytest.mark.parametrize("name", sorted(p.stem for p in (ROOT / "examples").glob("*.json")))
+def test_deciding_for_winners_only_changes_no_winner(name):
+    # Monte Carlo draws over every default range: candidates vetoed by profile-only rules come and go by scenario
+    from advisor.sensitivity import _Runs, _scenarios
+
+    p = profile(name)
+    runs = _Runs(p, advisor.load_catalog(), advisor.load_rules())
+    full = _scenarios(p, ranges(p), 3000, 5, runs)
+    pruned = _scenarios(p, ranges(p), 3000, 5, runs, winners_only=True)
+    assert (pruned.winner == full.winner).all()
+    priced = ~np.isnan(pruned.tco).all(axis=1)
+    assert (pruned.tco[priced] == full.tco[priced]).all() and (pruned.eligible[priced] == full.eligible[priced]).all()
+    assert not pruned.eligible[~priced].any() and not full.eligible[~priced].any()
+
+
+def test_winners_only_prices_everything_when_some_scenario_has_no_eligible_candidate():
+    p = profile("customer-chatbot", **{"latency.deployment": "edge"})
+    values = {"latency.p95_ms": np.array([1.0, 800.0, 5000.0])}  # 1 ms vetoes every candidate
+    full, pruned = evaluate(p, values), evaluate(p, values, winners_only=True)
+    assert not full.eligible[:, 0].any() and full.eligible[:, 1:].any(axis=0).all()
+    assert not np.isnan(pruned.tco).any() and (pruned.winner == full.winner).all()
+    for j, v in enumerate(values["latency.p95_ms"]):
+        assert pruned.winners()[j] == advisor.decide(scalar_profile(p, values, j)).recommendation.id
+
+
 @given(st.integers(1, 500_000), st.integers(1, 20_000), st.integers(0, 100), st.sampled_from(
     ["gpt-4.1-mini", "gpt-4.1", "gemini-2.5-pro", "claude-sonnet-4-5"]))
 def test_api_prices_equal_genai_prices(inp, out, cached_pct, model):
