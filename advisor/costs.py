@@ -61,13 +61,6 @@ class Scalar:
     def none_if_never(value):
         return None if value == NEVER else value
 
-    @staticmethod
-    def months(values: list) -> list:
-        """Month-by-month figures, as `series` and `total` take them: a list here, one (months × scenarios) array
-        under `Vector` so that each figure is one array operation rather than one per month."""
-        return values
-
-    total = staticmethod(sum)
 
     @staticmethod
     def known(value) -> bool:
@@ -103,14 +96,6 @@ class Vector:
     @staticmethod
     def none_if_never(value):
         return value
-
-    def months(self, values: list):
-        np = self.np
-        stacked = np.array(np.broadcast_arrays(*values), dtype=float)
-        return stacked if stacked.ndim == 2 else stacked[:, None]  # months × 1 when no input that varies them does
-
-    def total(self, monthly):
-        return monthly.sum(axis=0)
 
     def known(self, value):
         return value is not None and ~self.np.isnan(value)
@@ -267,19 +252,26 @@ class _Plan:
             return 0
         return xp.maximum(self.min_replicas, xp.ceil(v * self.replicas_per_rpd - 1e-9))
 
-    def monthly(self, v: float) -> float:
-        return self.series([v])[0]
+    def monthly(self, v: float, xp=Scalar) -> float:
+        cost = self.fixed_monthly + self.slope * v
+        return cost + self.replica_usd * self.replicas(v, xp) if self.always_on else cost
 
-    def series(self, volumes: list[float], xp=Scalar) -> list[float]:
-        """`monthly` over `xp.months` volumes, inlined: this is the innermost loop of batch and sensitivity runs."""
+    def series(self, volumes: list[float]) -> list[float]:
+        """`monthly` for each month's volume, inlined (one decision's month-by-month figures)."""
         fixed, slope = self.fixed_monthly, self.slope
-        if xp is not Scalar:  # one (months × scenarios) array: no loop over months
-            monthly = fixed + slope * volumes
-            return monthly + self.replica_usd * self.replicas(volumes, xp) if self.always_on else monthly
         if not self.always_on:
             return [fixed + slope * v for v in volumes]
-        per, least, usd, ceil, most = self.replicas_per_rpd, self.min_replicas, self.replica_usd, xp.ceil, xp.maximum
-        return [fixed + slope * v + usd * most(least, ceil(v * per - 1e-9)) for v in volumes]
+        per, least, usd = self.replicas_per_rpd, self.min_replicas, self.replica_usd
+        return [fixed + slope * v + usd * max(least, math.ceil(v * per - 1e-9)) for v in volumes]
+
+    def total(self, volumes: list[float], volume: float, xp=Scalar) -> float:
+        """The sum of `monthly` over the months, in closed form where it is linear (`volume` = the volumes' sum):
+        one formula for one decision and for arrays of scenarios, without a per-month array for each."""
+        cost = len(volumes) * self.fixed_monthly + self.slope * volume
+        if not self.always_on:
+            return cost
+        per, least, ceil, most = self.replicas_per_rpd, self.min_replicas, xp.ceil, xp.maximum  # `replicas`, inlined
+        return cost + self.replica_usd * sum(most(least, ceil(v * per - 1e-9)) for v in volumes)
 
 
 class CostModel:
@@ -305,8 +297,9 @@ class CostModel:
         self.open_params = self.a.open_model_params_high_accuracy if high else self.a.open_model_params
         u = p.usage
         self.months = p.preferences.horizon_months
-        self.volumes = xp.months([u.requests_per_day * (1 + u.monthly_growth) ** m for m in range(self.months)])
-        self.requests = xp.total(self.volumes) * DAYS_PER_MONTH  # over the horizon
+        self.volumes = [u.requests_per_day * (1 + u.monthly_growth) ** m for m in range(self.months)]
+        self.volume_sum = sum(self.volumes)  # of the months' requests/day
+        self.requests = self.volume_sum * DAYS_PER_MONTH  # over the horizon
         kb = p.data.knowledge_base_tokens
         self.kb_fits_prompt = (0 < kb) & (kb <= self.a.cached_prompt_max_tokens) & (p.data.need != "behavior")
         freshness = {"static": self.a.refresh_per_month_static, "monthly": self.a.refresh_per_month_monthly,
@@ -482,9 +475,11 @@ class CostModel:
 
     # -- all candidates --------------------------------------------------------------------------------------------
 
-    def figures(self, only: frozenset[Candidate] | None = None) -> list[tuple[Candidate, dict[str, Any], dict[str, Any]]]:
+    def figures(self, only: frozenset[Candidate] | None = None, *, by_month: bool = True
+                ) -> list[tuple[Candidate, dict[str, Any], dict[str, Any]]]:
         """Every candidate (or those in `only`) with its cost and facts as plain values — arrays under `Vector` —
-        which `price_all` wraps in models."""
+        which `price_all` wraps in models. `by_month=False` leaves out the month-by-month series (`monthly_usd` is
+        None): a ranking needs only the totals."""
         candidates = all_candidates()
         plans: dict[int, _Plan] = {}
 
@@ -493,7 +488,7 @@ class CostModel:
                 plans[i] = self.plan(candidates[i])
             return plans[i]
 
-        return [(c, *self._figures(c, plan(i), None if t is None else plan(t)))
+        return [(c, *self._figures(c, plan(i), None if t is None else plan(t), by_month))
                 for i, (c, t) in enumerate(zip(candidates, _twins())) if only is None or c in only]
 
     def price_all(self) -> dict[str, Priced]:
@@ -501,10 +496,10 @@ class CostModel:
                              cost=Cost(**cost), facts=Facts(**facts))
                 for c, cost, facts in self.figures()}
 
-    def _figures(self, c: Candidate, plan: _Plan, twin: _Plan | None) -> tuple[dict[str, Any], dict[str, Any]]:
+    def _figures(self, c: Candidate, plan: _Plan, twin: _Plan | None, by_month: bool
+                 ) -> tuple[dict[str, Any], dict[str, Any]]:
         xp, volumes = self.xp, self.volumes
-        monthly = plan.series(volumes, xp)
-        tco = plan.upfront + xp.total(monthly)
+        tco = plan.upfront + plan.total(volumes, self.volume_sum, xp)
         facts = dict(plan.facts, replicas_first=plan.replicas(volumes[0], xp),
                      replicas_last=plan.replicas(volumes[-1], xp), api_twin=None,
                      break_even_requests_per_day=None, break_even_month=None)
@@ -513,8 +508,10 @@ class CostModel:
             facts.update(api_twin=c.api_twin.id, break_even_requests_per_day=v,
                          break_even_month=None if v is None else xp.first([vol >= v for vol in volumes]))
         facts["breaks_even"] = xp.known(facts["break_even_month"])
-        cost = dict(upfront_usd=plan.upfront, monthly_usd_first=monthly[0], monthly_usd_last=monthly[-1],
-                    tco_usd=tco, cost_per_request_usd=xp.ratio(tco, self.requests), monthly_usd=monthly,
+        cost = dict(upfront_usd=plan.upfront, monthly_usd_first=plan.monthly(volumes[0], xp),
+                    monthly_usd_last=plan.monthly(volumes[-1], xp), tco_usd=tco,
+                    cost_per_request_usd=xp.ratio(tco, self.requests),
+                    monthly_usd=plan.series(volumes) if by_month else None,
                     people_monthly_usd=plan.people_monthly, training_usd=plan.training)
         return cost, facts
 

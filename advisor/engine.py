@@ -229,10 +229,10 @@ def scored(profile: Profile | dict | str, *, catalog: Catalog | None = None,
     open_ = frozenset(c for c in all_candidates()
                       if not vetoing & rules.shape(c.adaptation, c.rag, c.serving).once_ids)
     if open_:
-        ranked = _rank(rules, model.figures(open_), base, fired)
+        ranked = _rank(rules, model.figures(open_, by_month=False), base, fired)
         if ranked[0].eligible:
             return profile, ranked
-    return profile, _rank(rules, model.figures(), base, fired)
+    return profile, _rank(rules, model.figures(by_month=False), base, fired)
 
 
 def decide(profile: Profile | dict | str, *, catalog: Catalog | None = None, rules: RuleSet | None = None) -> Decision:

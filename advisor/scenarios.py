@@ -108,7 +108,7 @@ def _ranked(model: CostModel, base: dict[str, Any], once, rules: RuleSet, n: int
     """Price the candidates (those in `only`, else all), apply their rules and rank, as `engine._rank` does."""
     tco, points = np.full((len(IDS), n), np.nan), np.full((len(IDS), n), np.nan)
     vetoed = np.ones((len(IDS), n), dtype=bool)
-    for c, cost, facts in model.figures(only):
+    for c, cost, facts in model.figures(only, by_month=False):
         i = IDS.index(c.id)
         ctx = candidate_context(base, c, cost, facts)
         veto, score = np.zeros(n, dtype=bool), np.zeros(n)

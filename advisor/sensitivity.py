@@ -326,7 +326,7 @@ def _residency(runs: _Runs, winner: str) -> list[Change]:
     from .costs import CostModel
 
     profile, catalog, rules = runs.profile, runs.catalog, runs.rules
-    figures = CostModel(profile, catalog).figures()
+    figures = CostModel(profile, catalog).figures(by_month=False)
     current = profile.data.residency
     i = RESIDENCY.index(current)
     out = []
