@@ -20,8 +20,6 @@ from typer.core import TyperGroup
 from . import __version__
 from .errors import AdvisorError
 
-GC_THRESHOLD = 50_000  # allocations between young-generation collections (Python's default: 700); see `main`
-
 
 class _Group(TyperGroup):
     def invoke(self, ctx: typer.Context):
@@ -221,6 +219,7 @@ def batch(source: Annotated[str, typer.Argument(metavar="IN.jsonl", help="One pr
     from .batch import run
     from .io import atomic_writer
 
+    gc.enable()  # off for short commands (see `main`); a stream of any length should not accumulate cycles
     options = dict(catalog_path=catalog, rule_dirs=tuple(rules or ()), jobs=jobs)
     if out is None:
         writer = run(source, sys.stdout, format.value, **options)
@@ -408,12 +407,13 @@ def main() -> None:
     their temporary files, the interview keeps its answers, and the exit code is 130.
 
     A command lives well under a second and keeps most of what it creates until it exits, so the cyclic garbage
-    collector's passes over every imported object are mostly wasted: it runs rarely, and the interpreter's final
-    passes are skipped (the process is exiting; every object is freed with it). Together about a sixth of a
-    memo's time on a 2-core machine (benchmarks/run.py).
+    collector's passes over every imported object are wasted work: it is off (reference counting still frees
+    everything as usual; only `batch`, which reads an unbounded stream, turns it back on), and the interpreter's
+    final passes are skipped (the process is exiting; every object is freed with it). Together about a fifth of
+    a memo's time on a 2-core machine (benchmarks/run.py).
     """
     signal.signal(signal.SIGTERM, _terminated)
-    gc.set_threshold(GC_THRESHOLD)
+    gc.disable()
     try:
         app()
     except KeyboardInterrupt:  # raised outside a command (e.g. while importing)

@@ -303,7 +303,7 @@ class _Compiler:
         if len(node.ops) != 1:
             raise _ClauseError(f"{ast.unparse(node)!r}: one comparison at a time; join several with `and`")
         op, left_node, right_node = node.ops[0], node.left, node.comparators[0]
-        if ast.dump(left_node) == ast.dump(right_node):
+        if type(left_node) is type(right_node) and ast.dump(left_node) == ast.dump(right_node):
             raise _ClauseError(f"{ast.unparse(node)!r} compares a value with itself: it never depends on the project")
         left, lkind = self.compile(left_node)
         if isinstance(op, (ast.In, ast.NotIn)):
