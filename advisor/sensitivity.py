@@ -294,26 +294,25 @@ def _flips(runs: _Runs, winner: str) -> list[Change]:
         j = next((j for j, w in enumerate(got) if w != winner), None)
         if j is not None:
             brackets.append((knob, x0, up, steps[j - 1] if j else x0, steps[j]))
-    grids = [(b, _grid(b[0], b[3], b[4], b[2])) for b in brackets]
-    found = runs.winners([(b[0], v) for b, grid in grids for v in grid])
-    changes, i = [], 0
-    for (knob, x0, up, _, _), grid in grids:
-        got = found[i:i + len(grid)]
-        i += len(grid)
-        j = next(j for j, w in enumerate(got) if w != winner)
-        changes.append((knob, Change(input=knob.input, label=knob.label, direction="up" if up else "down",
-                                     current=x0, value=grid[j], winner=got[j])))
-    # Two significant figures read better; keep the rounded value only if the engine agrees at it.
-    tries = []
-    for knob, c in changes:
-        shown = _round_outwards(c.value, c.direction == "up", knob.integer)
+    # Each bracket searched on a grid, in one run with the values its points round outwards to (two significant
+    # figures read better: the rounded value is reported when the engine agrees there).
+    searched = []  # (knob, x0, up, grid, each grid point's rounded value where it has one, every value to decide)
+    for knob, x0, up, same, flipped in brackets:
+        grid = _grid(knob, same, flipped, up)
         lo, hi = knob.limits()
-        if shown != c.value and lo <= shown <= hi:
-            tries.append((knob, c, shown))
-    again = runs.winners([(knob, shown) for knob, _, shown in tries])
-    better = {id(c): (shown, w) for (_, c, shown), w in zip(tries, again) if w != winner}
-    return [c.model_copy(update=dict(zip(("value", "winner"), better[id(c)]))) if id(c) in better else c
-            for _, c in changes]
+        shown = {v: r for v in grid if (r := _round_outwards(v, up, knob.integer)) != v and lo <= r <= hi}
+        searched.append((knob, x0, up, grid, shown, list(dict.fromkeys([*grid, *shown.values()]))))
+    found = runs.winners([(knob, v) for knob, *_, values in searched for v in values])
+    changes, i = [], 0
+    for knob, x0, up, grid, shown, values in searched:
+        at = dict(zip(values, found[i:i + len(values)]))
+        i += len(values)
+        value = next(v for v in grid if at[v] != winner)
+        if value in shown and at[shown[value]] != winner:
+            value = shown[value]
+        changes.append(Change(input=knob.input, label=knob.label, direction="up" if up else "down", current=x0,
+                              value=value, winner=at[value]))
+    return changes
 
 
 def _changes(runs: _Runs, winner: str) -> list[Change]:
