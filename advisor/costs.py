@@ -155,8 +155,10 @@ class Replica:
 
 
 def replica(params: float, precision: str, gpu: GPU, *, prefill_tokens: int, context_tokens: int,
-            output_tokens: int, batch: int, efficiency: float, memory_utilization: float, xp=Scalar) -> Replica:
-    """Roofline throughput of the smallest tensor-parallel group that holds the weights and at least one sequence.
+            output_tokens: int, batch: int, efficiency: float, memory_utilization: float, xp=Scalar,
+            gpus: int | None = None) -> Replica:
+    """Roofline throughput of the smallest tensor-parallel group that holds the weights and at least one sequence
+    (`gpus`, when already known for these weights and context: it does not depend on the batch).
 
     Step time for a batch of b sequences is the larger of reading the weights plus b KV caches (memory-bound) and
     b tokens' compute, where each output token also carries its share of prompt prefill: 2·N·(1 + prefill/output).
@@ -167,12 +169,13 @@ def replica(params: float, precision: str, gpu: GPU, *, prefill_tokens: int, con
     def usable(gpus):
         return gpus * gpu.memory_gb * 1e9 * memory_utilization
 
-    gpus, found = TENSOR_PARALLEL[-1], False  # the largest group when nothing smaller fits
-    for g in TENSOR_PARALLEL[:-1]:
-        fits = (usable(g) >= weights * INFERENCE_MEMORY_FACTOR) & (usable(g) - weights >= kv)
-        gpus, found = xp.where(found, gpus, xp.where(fits, g, gpus)), found | fits
-        if xp.all(found):
-            break
+    if gpus is None:
+        gpus, found = TENSOR_PARALLEL[-1], False  # the largest group when nothing smaller fits
+        for g in TENSOR_PARALLEL[:-1]:
+            fits = (usable(g) >= weights * INFERENCE_MEMORY_FACTOR) & (usable(g) - weights >= kv)
+            gpus, found = xp.where(found, gpus, xp.where(fits, g, gpus)), found | fits
+            if xp.all(found):
+                break
     b = xp.maximum(1, xp.minimum(batch, xp.floor((usable(gpus) - weights) // kv)))
     bandwidth = gpus * gpu.bandwidth_tbs * 1e12
     flops = gpus * gpu.bf16_tflops * 1e12
@@ -456,10 +459,11 @@ class CostModel:
         out = p.usage.output_tokens
         budget_ms = p.latency.p95_ms / p.usage.calls_per_request - rag_ms
 
-        def at(batch):
+        def at(batch, gpus=None):
             return replica(params, a.precision, self.gpu, prefill_tokens=input_tokens - cached,
                            context_tokens=input_tokens + out, output_tokens=out, batch=batch,
-                           efficiency=a.serving_efficiency, memory_utilization=a.gpu_memory_utilization, xp=xp)
+                           efficiency=a.serving_efficiency, memory_utilization=a.gpu_memory_utilization, xp=xp,
+                           gpus=gpus)
 
         r = at(a.serving_concurrency)
         ms = r.call_latency_ms(out)
@@ -469,7 +473,7 @@ class CostModel:
             done = (ms <= budget_ms) | (r.batch <= 1)
             if xp.all(done):
                 break
-            smaller = at(xp.where(done, r.batch, r.batch // 2))
+            smaller = at(xp.where(done, r.batch, r.batch // 2), r.gpus)
             r, ms = xp.pick(done, r, smaller), xp.where(done, ms, smaller.call_latency_ms(out))
         return r, ms
 
