@@ -4,8 +4,6 @@ Exit codes: 0 success, 1 bad input or a failed check, 2 usage error, 130 interru
 one line in exactly one place, `_Group.invoke`.
 """
 
-from __future__ import annotations
-
 import gc
 import json
 import signal
