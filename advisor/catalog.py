@@ -5,7 +5,6 @@ that change), and a profile's `assumptions` override single defaults. The defaul
 `schema.Assumptions`, so a misspelt key fails by name wherever it appears.
 """
 
-from __future__ import annotations
 
 import tomllib
 from datetime import datetime
@@ -63,7 +62,7 @@ class Spread(_Entry):
     scale: Literal["factor", "shift", "absolute"]
 
     @model_validator(mode="after")
-    def _ordered(self) -> Spread:
+    def _ordered(self) -> "Spread":
         if self.low > self.high or (self.scale == "factor" and self.low <= 0):
             raise ValueError(f"needs low ≤ high{' and low > 0 for a factor' if self.scale == 'factor' else ''}")
         return self
@@ -101,7 +100,7 @@ class Catalog(BaseModel):
         return defaults
 
     @model_validator(mode="after")
-    def _ids_exist(self) -> Catalog:
+    def _ids_exist(self) -> "Catalog":
         gpu = self.defaults["gpu"].value
         if gpu not in self.gpus:
             raise ValueError(f"defaults.gpu {gpu!r} is not among the GPUs{did_you_mean(gpu, self.gpus)}")

@@ -6,7 +6,6 @@ training FLOPs ≈ 6·N·D; serving from a roofline (decode reads every weight o
 read until compute-bound at 2·N FLOPs per token), scaled by a calibration factor measured against vLLM.
 """
 
-from __future__ import annotations
 
 import math
 import operator

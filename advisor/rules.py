@@ -6,7 +6,6 @@ checked against the known fields when the file is loaded, and compiled once into
 A comparison with a missing value (an optional field left empty) is false.
 """
 
-from __future__ import annotations
 
 import ast
 import functools
@@ -372,7 +371,7 @@ class When(_Strict):
     none: list[str] = []
 
     @model_validator(mode="after")
-    def _not_empty(self) -> When:
+    def _not_empty(self) -> "When":
         if not (self.all or self.any or self.none):
             raise ValueError("a condition needs at least one clause in all, any or none")
         return self
@@ -407,7 +406,7 @@ class RuleSpec(_Strict):
     model_config = ConfigDict(extra="forbid", strict=False, frozen=True)
 
     @model_validator(mode="after")
-    def _one_effect(self) -> RuleSpec:
+    def _one_effect(self) -> "RuleSpec":
         if self.veto == bool(self.points):
             raise ValueError("a rule has exactly one effect: veto = true, or non-zero points")
         return self

@@ -8,7 +8,6 @@ million parameters, 1 % MFU or serving efficiency): a value past them is a typo 
 every cost and latency the model derives finite.
 """
 
-from __future__ import annotations
 
 import math
 import typing
@@ -307,7 +306,7 @@ class Range(Section):
         "(volumes, token counts); uniform suits rates such as MFU.", "uniform")
 
     @model_validator(mode="after")
-    def _ordered(self) -> Range:
+    def _ordered(self) -> "Range":
         if self.low > self.high:
             raise ValueError(f"low ({self.low:g}) is above high ({self.high:g})")
         if self.distribution == "log-uniform" and self.low <= 0:

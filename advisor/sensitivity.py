@@ -14,7 +14,6 @@ variants at once with the same cost model and rules as `advisor decide`.
   its TCO percentiles.
 """
 
-from __future__ import annotations
 
 import math
 from dataclasses import dataclass
