@@ -9,6 +9,7 @@ tests check scenario by scenario.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,7 +19,7 @@ from .candidates import all_candidates
 from .catalog import Catalog, load_catalog, resolve
 from .costs import CostModel, Vector
 from .engine import candidate_context, profile_context
-from .rules import RuleSet, load_rules
+from .rules import Rule, RuleSet, load_rules
 from .schema import Profile
 
 CANDIDATES = all_candidates()
@@ -103,9 +104,11 @@ def evaluate(profile: Profile, values: dict[str, Any], *, catalog: Catalog | Non
         return _ranked(model, base, once, rules, n, None)
 
 
-def _ranked(model: CostModel, base: dict[str, Any], once, rules: RuleSet, n: int,
+def _ranked(model: CostModel, base: dict[str, Any], once: Callable[[Rule], Any], rules: RuleSet, n: int,
             only: frozenset | None) -> Outcome:
-    """Price the candidates (those in `only`, else all), apply their rules and rank, as `engine._rank` does."""
+    """Price the candidates (those in `only`, else all), apply their rules and rank, as `engine._rank` does.
+    `once(rule)`: a profile-only rule's result, shared by every candidate. A scenario in which no priced candidate
+    is eligible gets no meaningful winner here (unpriced rows are NaN): `evaluate` then prices them all."""
     tco, points = np.full((len(IDS), n), np.nan), np.full((len(IDS), n), np.nan)
     vetoed = np.ones((len(IDS), n), dtype=bool)
     for c, cost, facts in model.figures(only, by_month=False):
