@@ -67,8 +67,9 @@ OutOpt = Annotated[Optional[Path], typer.Option("--out", "-o", help="Write to th
                                                 "stdout.", dir_okay=False)]
 CatalogOpt = Annotated[Optional[Path], typer.Option("--catalog", help="TOML file layered over the shipped catalog.",
                                                     dir_okay=False)]
-RulesOpt = Annotated[Optional[list[Path]], typer.Option("--rules", help="Directory (or file) of extra rule files, "
-                                                        "loaded after the shipped rules. Repeatable.")]
+RulesOpt = Annotated[Optional[list[Path]], typer.Option(
+    "--rules", metavar="DIR", help="Directory (or file) of extra rule files, loaded after the shipped rules. "
+    "Repeatable.")]
 
 
 def _emit(text: str, out: Path | None) -> None:
@@ -135,7 +136,7 @@ def decide(profile: ProfileArg, format: FormatOpt = Format.markdown, out: OutOpt
            template: Annotated[Optional[Path], typer.Option(
                "--template", help="Render the memo with this Jinja2 template instead (sandboxed; it may "
                "{% extends \"decision.md.j2\" %} and override blocks).", dir_okay=False)] = None,
-           date: Annotated[Optional[str], typer.Option("--date", help="The memo's date, YYYY-MM-DD (default: "
+           date: Annotated[Optional[str], typer.Option("--date", metavar="YYYY-MM-DD", help="The memo's date (default: "
                                                        "today).")] = None) -> None:
     """Recommend a path: price every candidate, apply the rules, rank; a Markdown decision memo or the JSON."""
     from .engine import decide as decide_
@@ -167,8 +168,8 @@ def _date(text: str | None) -> str | None:
 
 @app.command()
 def explain(profile: ProfileArg,
-            candidate: Annotated[Optional[str], typer.Option("--candidate", "-c", help="Only this candidate, e.g. "
-                                                             "prompt+rag@api.")] = None,
+            candidate: Annotated[Optional[str], typer.Option("--candidate", "-c", metavar="ID",
+                                                             help="Only this candidate, e.g. prompt+rag@api.")] = None,
             format: FormatOpt = Format.markdown, out: OutOpt = None, rules: RulesOpt = None,
             catalog: CatalogOpt = None) -> None:
     """Show every rule for each candidate — fired or not — with each clause's actual values and its effect."""
@@ -181,10 +182,10 @@ def explain(profile: ProfileArg,
 
 @app.command()
 def sensitivity(profile: ProfileArg,
-                samples: Annotated[int, typer.Option("--samples", "-n", help="Monte Carlo scenarios (1 to 200,000).")]
-                = 10_000,
-                seed: Annotated[int, typer.Option("--seed", help="Random seed: the same seed gives the same "
-                                                  "result.")] = 2026,
+                samples: Annotated[int, typer.Option("--samples", "-n", metavar="N",
+                                                     help="Monte Carlo scenarios (1 to 200,000).")] = 10_000,
+                seed: Annotated[int, typer.Option("--seed", metavar="N", help="Random seed: the same seed gives the "
+                                                  "same result.")] = 2026,
                 format: FormatOpt = Format.markdown, out: OutOpt = None, rules: RulesOpt = None,
                 catalog: CatalogOpt = None) -> None:
     """How robust the recommendation is: a tornado of each uncertain input over its range, the values at which
@@ -209,8 +210,8 @@ def batch(source: Annotated[str, typer.Argument(metavar="IN.jsonl", help="One pr
           out: OutOpt = None,
           format: Annotated[BatchFormat, typer.Option("--format", "-f", help="Output format.")] = BatchFormat.jsonl,
           rules: RulesOpt = None, catalog: CatalogOpt = None,
-          jobs: Annotated[int, typer.Option("--jobs", "-j", min=0, max=256, help="Worker processes for large "
-                                            "inputs (0 = one per CPU).")] = 0) -> None:
+          jobs: Annotated[int, typer.Option("--jobs", "-j", min=0, max=256, metavar="N", help="Worker processes for "
+                                            "large inputs (0 = one per CPU).")] = 0) -> None:
     """Decide many profiles: one summary per input line, in order (recommendation, score, confidence, runner-up,
     costs). A bad line becomes an error record with its line number and the rest continue; exit 1 if any line
     failed. A portfolio summary (paths recommended, total spend) goes to stderr."""
@@ -333,8 +334,8 @@ def catalog_cmd(format: FormatOpt = Format.markdown, catalog: CatalogOpt = None)
 
 # -- estimates ---------------------------------------------------------------------------------------------------
 
-GpuOpt = Annotated[str, typer.Option("--gpu", help="GPU id: h100, h200, a100-80gb, a100-40gb, l4, l40s, a10g, "
-                                     "b200, mi300x (or one from --catalog).")]
+GpuOpt = Annotated[str, typer.Option("--gpu", metavar="ID", help="GPU id: h100, h200, a100-80gb, a100-40gb, l4, l40s, "
+                                     "a10g, b200, mi300x (or one from --catalog).")]
 HourlyOpt = Annotated[Optional[float], typer.Option("--gpu-hourly-usd", help="USD per GPU-hour (default: the "
                                                     "catalog's on-demand price).")]
 
