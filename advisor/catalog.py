@@ -5,7 +5,6 @@ that change), and a profile's `assumptions` override single defaults. The defaul
 `schema.Assumptions`, so a misspelt key fails by name wherever it appears.
 """
 
-
 import tomllib
 from datetime import datetime
 from functools import lru_cache

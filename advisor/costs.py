@@ -6,7 +6,6 @@ training FLOPs ≈ 6·N·D; serving from a roofline (decode reads every weight o
 read until compute-bound at 2·N FLOPs per token), scaled by a calibration factor measured against vLLM.
 """
 
-
 import math
 import operator
 from dataclasses import dataclass
@@ -59,7 +58,6 @@ class Scalar:
     @staticmethod
     def none_if_never(value):
         return None if value == NEVER else value
-
 
     @staticmethod
     def known(value) -> bool:

@@ -7,7 +7,6 @@ dearer path is affordable is the budget rules' question, and they veto or penali
 Ranking: eligible candidates by score, then lower TCO, then id; vetoed candidates after them.
 """
 
-
 import math
 from dataclasses import dataclass
 from typing import Any

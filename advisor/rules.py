@@ -6,7 +6,6 @@ checked against the known fields when the file is loaded, and compiled once into
 A comparison with a missing value (an optional field left empty) is false.
 """
 
-
 import ast
 import functools
 import hashlib

@@ -8,7 +8,6 @@ million parameters, 1 % MFU or serving efficiency): a value past them is a typo 
 every cost and latency the model derives finite.
 """
 
-
 import math
 import typing
 from functools import cache

@@ -14,7 +14,6 @@ variants at once with the same cost model and rules as `advisor decide`.
   its TCO percentiles.
 """
 
-
 import math
 from dataclasses import dataclass
 from typing import Any, Literal
