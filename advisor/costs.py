@@ -597,6 +597,7 @@ def price(profile: Profile, catalog: Catalog | None = None) -> dict[str, Priced]
 
 
 class TrainingEstimate(BaseModel):
+    model_config = ConfigDict(defer_build=True)  # validator built on first use: only `advisor estimate` makes one
     flops: float
     gpu_hours: float
     cost_usd: float
@@ -606,6 +607,7 @@ class TrainingEstimate(BaseModel):
 
 
 class ServingEstimate(BaseModel):
+    model_config = ConfigDict(defer_build=True)  # validator built on first use: only `advisor estimate` makes one
     gpus_per_replica: int
     output_tokens_per_s: float
     usd_per_million_output_tokens: float
@@ -616,6 +618,7 @@ class ServingEstimate(BaseModel):
 
 
 class ApiEstimate(BaseModel):
+    model_config = ConfigDict(defer_build=True)  # validator built on first use: only `advisor estimate` makes one
     usd: float
     model: str
     prices: str

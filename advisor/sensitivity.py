@@ -18,7 +18,7 @@ import math
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 from .catalog import Catalog, load_catalog, resolve
 from .engine import LABELS, winner as winner_of
@@ -62,6 +62,7 @@ class InputRange(BaseModel):
 
 class Swing(BaseModel):
     """One tornado bar: the input alone at each end of its range."""
+    model_config = ConfigDict(defer_build=True)  # validator built on first use: only `advisor sensitivity` makes one
 
     input: str
     label: str
@@ -76,6 +77,7 @@ class Swing(BaseModel):
 
 class Chance(BaseModel):
     """A candidate over the Monte Carlo scenarios."""
+    model_config = ConfigDict(defer_build=True)  # validator built on first use: only `advisor sensitivity` makes one
 
     id: str
     label: str
@@ -86,6 +88,7 @@ class Chance(BaseModel):
 
 
 class Sensitivity(BaseModel):
+    model_config = ConfigDict(defer_build=True)  # validator built on first use: only `advisor sensitivity` makes one
     schema_version: int = 1
     project: str
     winner: str
