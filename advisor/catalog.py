@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from .errors import CatalogError, UnknownIdError, did_you_mean
 from .schema import Assumptions, Profile, numeric_fields
-from .io import describe_validation_error, shown
+from .io import describe_validation_error, shown, stamp
 
 CATALOG_PATH = Path(__file__).parent / "data" / "catalog.toml"
 
@@ -150,7 +150,7 @@ def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
 
 
 @lru_cache(maxsize=8)
-def _load(path: Path | None, stamp: tuple[int, int] | None) -> Catalog:
+def _load(path: Path | None, stamped: tuple[int, int] | None) -> Catalog:
     data = _read_toml(CATALOG_PATH)
     if path is not None:
         data = _merge(data, _read_toml(path))
@@ -166,11 +166,7 @@ def load_catalog(path: str | Path | None = None) -> Catalog:
     if path is None:
         return _load(None, None)
     path = Path(path).resolve()
-    try:
-        st = path.stat()
-    except OSError:
-        return _load(path, None)  # reported properly when _load reads it
-    return _load(path, (st.st_mtime_ns, st.st_size))
+    return _load(path, stamp(path))  # a file that cannot be read is reported when _load reads it
 
 
 class Used(BaseModel):
@@ -202,6 +198,13 @@ def resolve(profile: Profile, catalog: Catalog) -> Assumptions:
 
 
 _RESOLVED: dict[tuple[int, Assumptions], tuple[Assumptions, Catalog]] = {}
+
+
+def gpu_hourly(assumptions: Assumptions, catalog: Catalog) -> float:
+    """USD per GPU-hour: the assumption when set, else the chosen GPU's on-demand price (a derived default)."""
+    if assumptions.gpu_hourly_usd is not None:
+        return assumptions.gpu_hourly_usd
+    return catalog.gpu(assumptions.gpu).hourly_usd
 
 
 def provenance(name: str, profile: Profile, catalog: Catalog, value: Any) -> Used:

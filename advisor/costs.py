@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict
 
 from . import prices
 from .candidates import Candidate, all_candidates
-from .catalog import GPU, Catalog, Used, load_catalog, provenance, resolve
+from .catalog import GPU, Catalog, Used, gpu_hourly, load_catalog, provenance, resolve
 from .errors import InputError
 from .schema import Assumptions, Precision, Profile
 
@@ -257,12 +257,8 @@ class _Plan:
         return cost + self.replica_usd * self.replicas(v, xp) if self.always_on else cost
 
     def series(self, volumes: list[float]) -> list[float]:
-        """`monthly` for each month's volume, inlined (one decision's month-by-month figures)."""
-        fixed, slope = self.fixed_monthly, self.slope
-        if not self.always_on:
-            return [fixed + slope * v for v in volumes]
-        per, least, usd = self.replicas_per_rpd, self.min_replicas, self.replica_usd
-        return [fixed + slope * v + usd * max(least, math.ceil(v * per - 1e-9)) for v in volumes]
+        """`monthly` for each month's volume (one decision's month-by-month figures)."""
+        return [self.monthly(v) for v in volumes]
 
     def total(self, volumes: list[float], volume: float, xp=Scalar) -> float:
         """The sum of `monthly` over the months, in closed form where it is linear (`volume` = the volumes' sum):
@@ -270,8 +266,7 @@ class _Plan:
         cost = len(volumes) * self.fixed_monthly + self.slope * volume
         if not self.always_on:
             return cost
-        per, least, ceil, most = self.replicas_per_rpd, self.min_replicas, xp.ceil, xp.maximum  # `replicas`, inlined
-        return cost + self.replica_usd * sum(most(least, ceil(v * per - 1e-9)) for v in volumes)
+        return cost + self.replica_usd * sum(self.replicas(v, xp) for v in volumes)
 
 
 class CostModel:
@@ -288,7 +283,7 @@ class CostModel:
         self.catalog = catalog or load_catalog()
         self.a: Assumptions = assumptions or resolve(profile, self.catalog)
         self.gpu = self.catalog.gpu(self.a.gpu)
-        self.gpu_hourly = self.a.gpu_hourly_usd if self.a.gpu_hourly_usd is not None else self.gpu.hourly_usd
+        self.gpu_hourly = gpu_hourly(self.a, self.catalog)
         self.at: datetime = self.catalog.price_timestamp
         self.used: dict[str, Used] = {}
         p = profile

@@ -76,6 +76,16 @@ def shown(path: str | Path) -> str:
     return text if text.isprintable() else repr(text)
 
 
+def stamp(path: Path) -> tuple[int, int] | None:
+    """(modification time, size) of a file, or None if it cannot be read: what caches of loaded files key on, so
+    that an edited file is read again."""
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return st.st_mtime_ns, st.st_size
+
+
 @contextlib.contextmanager
 def open_input(source: str | Path, what: str = "input") -> Iterator[IO[bytes]]:
     """A binary handle on a file path, or stdin for '-'; every way a file cannot be opened is one InputError naming

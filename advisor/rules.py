@@ -23,7 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from .candidates import ADAPTATIONS, SERVINGS
 from .errors import RuleError, did_you_mean
-from .io import describe_validation_error, shown
+from .io import describe_validation_error, shown, stamp
 from .resources import shipped
 
 MAX_CLAUSE_CHARS = 400
@@ -594,20 +594,14 @@ def load_rules(*extra_dirs: str | Path, include_shipped: bool = True) -> RuleSet
     return _load(dirs, _stamp(dirs))
 
 
-def _stamp(dirs: tuple[Path, ...]) -> tuple[tuple[str, int, int], ...]:
-    stamp = []
-    for directory in dirs:
-        for path in (_rule_files(directory) if directory.exists() else []):
-            try:
-                st = path.stat()
-            except OSError:
-                continue  # reported properly when _load reads it
-            stamp.append((str(path), st.st_mtime_ns, st.st_size))
-    return tuple(stamp)
+def _stamp(dirs: tuple[Path, ...]) -> tuple[tuple[str, tuple[int, int] | None], ...]:
+    """Every rule file with its stamp (a file that cannot be read is reported when _load reads it)."""
+    return tuple((str(path), stamp(path)) for directory in dirs
+                 for path in (_rule_files(directory) if directory.exists() else []))
 
 
 @cache
-def _load(dirs: tuple[Path, ...], stamp: tuple[tuple[str, int, int], ...]) -> RuleSet:
+def _load(dirs: tuple[Path, ...], stamps: tuple[tuple[str, tuple[int, int] | None], ...]) -> RuleSet:
     fields = known_fields()
     rules: list[Rule] = []
     digest = hashlib.sha256()

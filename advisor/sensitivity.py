@@ -20,7 +20,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from .catalog import Catalog, load_catalog, resolve
+from .catalog import Catalog, gpu_hourly, load_catalog, resolve
 from .engine import LABELS, winner as winner_of
 from .io import load_profile
 from .rules import RuleSet, load_rules
@@ -109,9 +109,7 @@ def current_value(profile: Profile, path: str, catalog: Catalog) -> float | None
     value = getattr(getattr(profile, section), name)
     if value is None and section == "assumptions":
         resolved = resolve(profile, catalog)
-        value = getattr(resolved, name)
-        if value is None and name == "gpu_hourly_usd":
-            value = catalog.gpu(resolved.gpu).hourly_usd
+        value = gpu_hourly(resolved, catalog) if name == "gpu_hourly_usd" else getattr(resolved, name)
     return value
 
 
@@ -182,6 +180,7 @@ class Knob:
         return {self.input: value}
 
     def set(self, profile: Profile, value: Any) -> Profile:
+        """`profile` with this knob at `value`: how a reader (or a test) checks a reported flip point."""
         for path, v in self.paths(profile, value).items():
             section, name = path.split(".", 1)
             part = getattr(profile, section).model_copy(update={name: v})
