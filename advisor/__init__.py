@@ -4,8 +4,9 @@ The public API is small and importable from here; the modules behind it load on 
 and the light commands stay fast::
 
     import advisor
-    decision = advisor.decide("examples/customer-chatbot.json")   # or a dict, or an advisor.Profile
-    print(decision.recommendation.id)
+    ev = advisor.Advisor().evaluate("examples/customer-chatbot.json")   # or a dict, or an advisor.Profile
+    ev.decision.recommendation.id
+    advisor.decide("examples/customer-chatbot.json")                   # the same, through the default Advisor
 
 Errors a user can cause are `advisor.AdvisorError` subclasses (see `advisor.errors`).
 """
@@ -18,10 +19,10 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 
 _EXPORTS = {
-    "decide": "engine", "explain": "engine", "Decision": "engine", "memo": "report",
-    "what_would_change": "sensitivity", "analyse": "sensitivity", "summarize": "batch",
-    "Profile": "schema", "load_profile": "io",
-    "load_rules": "rules", "load_catalog": "catalog", "price": "costs",
+    "Advisor": "evaluation", "Evaluation": "evaluation", "evaluate": "evaluation", "decide": "evaluation",
+    "costs": "evaluation", "explain": "evaluation", "summarize": "evaluation", "sensitivity": "evaluation",
+    "memo": "evaluation", "Decision": "decision", "Profile": "schema", "load_profile": "io",
+    "load_rules": "rules", "load_catalog": "catalog",
     "AdvisorError": "errors", "InputError": "errors", "UnknownIdError": "errors", "CatalogError": "errors",
     "RuleError": "errors", "TemplateError": "errors",
 }
@@ -29,14 +30,11 @@ __all__ = ["__version__", *_EXPORTS]
 
 if TYPE_CHECKING:
     from .catalog import load_catalog
-    from .costs import price
-    from .engine import Decision, decide, explain
+    from .decision import Decision
     from .errors import AdvisorError, CatalogError, InputError, RuleError, TemplateError, UnknownIdError
+    from .evaluation import Advisor, Evaluation, costs, decide, evaluate, explain, memo, sensitivity, summarize
     from .io import load_profile
-    from .report import memo
     from .rules import load_rules
-    from .batch import summarize
-    from .sensitivity import analyse, what_would_change
     from .schema import Profile
 
 

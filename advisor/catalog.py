@@ -7,15 +7,14 @@ that change), and a profile's `assumptions` override single defaults. The defaul
 
 import tomllib
 from datetime import datetime
-from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from .errors import CatalogError, UnknownIdError, did_you_mean
-from .schema import Assumptions, Profile, numeric_fields
-from .io import describe_validation_error, shown, stamp
+from .io import describe_validation_error, shown
+from .schema import Assumptions, numeric_fields
 
 CATALOG_PATH = Path(__file__).parent / "data" / "catalog.toml"
 
@@ -149,24 +148,15 @@ def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-@lru_cache(maxsize=8)
-def _load(path: Path | None, stamped: tuple[int, int] | None) -> Catalog:
+def load_catalog(path: str | Path | None = None) -> Catalog:
+    """The shipped catalog, with the TOML file at `path` (if any) layered over it."""
     data = _read_toml(CATALOG_PATH)
     if path is not None:
-        data = _merge(data, _read_toml(path))
+        data = _merge(data, _read_toml(Path(path)))
     try:
         return Catalog.model_validate(data)
     except ValidationError as e:
         raise CatalogError(f"{shown(path or CATALOG_PATH)}: {describe_validation_error(e)}") from None
-
-
-def load_catalog(path: str | Path | None = None) -> Catalog:
-    """The shipped catalog, with the TOML file at `path` (if any) layered over it. Cached, keyed on the file's
-    modification time and size, so an edited catalog is read again."""
-    if path is None:
-        return _load(None, None)
-    path = Path(path).resolve()
-    return _load(path, stamp(path))  # a file that cannot be read is reported when _load reads it
 
 
 class Used(BaseModel):
@@ -179,37 +169,9 @@ class Used(BaseModel):
     date: str
 
 
-def resolve(profile: Profile, catalog: Catalog) -> Assumptions:
-    """The effective assumptions: the catalog's defaults, overridden by the profile's `assumptions`.
-
-    Memoised on the (frozen, hashable) overrides and the catalog's identity — most profiles of a batch override
-    nothing; each entry holds its catalog, so the id cannot be reused while the entry lives."""
-    key = (id(catalog), profile.assumptions)
-    found = _RESOLVED.get(key)
-    if found is None:
-        values = {k: d.value for k, d in catalog.defaults.items()}
-        values.update(profile.assumptions.model_dump(exclude_none=True))
-        resolved = Assumptions.model_validate(values)
-        catalog.gpu(resolved.gpu)  # fail early, naming the field's value
-        if len(_RESOLVED) >= 4096:
-            _RESOLVED.clear()
-        found = _RESOLVED[key] = (resolved, catalog)
-    return found[0]
-
-
-_RESOLVED: dict[tuple[int, Assumptions], tuple[Assumptions, Catalog]] = {}
-
-
-def gpu_hourly(assumptions: Assumptions, catalog: Catalog) -> float:
-    """USD per GPU-hour: the assumption when set, else the chosen GPU's on-demand price (a derived default)."""
-    if assumptions.gpu_hourly_usd is not None:
-        return assumptions.gpu_hourly_usd
-    return catalog.gpu(assumptions.gpu).hourly_usd
-
-
-def provenance(name: str, profile: Profile, catalog: Catalog, value: Any) -> Used:
+def provenance(name: str, overridden: bool, catalog: Catalog, value: Any) -> Used:
     """Where the value of default `name` came from: the profile's override, or the catalog's source."""
-    if getattr(profile.assumptions, name) is not None:
+    if overridden:
         return Used(name=name, value=value, source="profile assumptions (user override)", date="profile")
     entry = catalog.defaults[name]
     return Used(name=name, value=value, source=entry.source, date=entry.date)

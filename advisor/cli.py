@@ -4,7 +4,6 @@ Exit codes: 0 success, 1 bad input or a failed check, 2 usage error, 130 interru
 one line in exactly one place, `_Group.invoke`.
 """
 
-import gc
 import json
 import signal
 import sys
@@ -86,48 +85,29 @@ def _json(data) -> str:
     return json.dumps(data, indent=2, ensure_ascii=False, allow_nan=False)
 
 
-def _catalog(path: Path | None):
-    from .catalog import load_catalog
+def _advisor(catalog: Path | None = None, rules: list[Path] | None = None, alone: bool = False):
+    """The Advisor for a command: the shipped catalog and rules, with a command's --catalog and --rules layered on
+    (with `alone`, only the --rules given: for checking a rule pack by itself)."""
+    from .errors import InputError
+    from .evaluation import Advisor
 
-    return load_catalog(path)
+    if alone and not rules:
+        raise InputError("--alone needs at least one DIR")
+    return Advisor(catalog, [r.resolve() for r in rules or ()], shipped_rules=not alone)
 
 
 @app.command()
 def costs(profile: ProfileArg, format: FormatOpt = Format.markdown, out: OutOpt = None,
           catalog: CatalogOpt = None) -> None:
     """Price every candidate path of a profile: upfront, monthly, TCO, per request, latency, break-even."""
-    from .costs import CostModel
-    from .io import load_profile
-    from .report import render
-
-    p = load_profile(profile)
-    model = CostModel(p, _catalog(catalog))
-    priced = list(model.price_all().values())
+    advisor = _advisor(catalog)
+    ev = advisor.evaluate(profile)
     if format is Format.json:
-        text = _json({"candidates": [x.model_dump(mode="json") for x in priced],
-                      "assumptions": [u.model_dump(mode="json") for u in model.assumptions_used()]})
+        text = _json({"candidates": [x.model_dump(mode="json") for x in ev.priced],
+                      "assumptions": [u.model_dump(mode="json") for u in ev.assumptions]})
     else:
-        text = render("costs.md.j2", profile=p, priced=priced)
+        text = advisor.templates.render("costs.md.j2", profile=ev.profile, priced=ev.priced)
     _emit(text, out)
-
-
-def _rules(dirs: list[Path] | None, alone: bool = False):
-    """The shipped rules plus each DIR; with `alone`, only the DIRs (for checking a rule pack by itself)."""
-    from .errors import InputError
-    from .rules import load_rules
-
-    if alone and not dirs:
-        raise InputError("--alone needs at least one DIR")
-    return load_rules(*(dirs or []), include_shipped=not alone)
-
-
-def _memo(d, cat, rs, **kw) -> str:
-    """The memo for decision `d`, with its flip points and robustness computed under the same catalog and rules."""
-    from .report import memo
-    from .sensitivity import for_memo
-
-    changes, robustness = for_memo(d.profile, d.recommendation.id, catalog=cat, rules=rs)
-    return memo(d, changes=changes, robustness=robustness, **kw)
 
 
 @app.command()
@@ -139,18 +119,16 @@ def decide(profile: ProfileArg, format: FormatOpt = Format.markdown, out: OutOpt
            date: Annotated[Optional[str], typer.Option("--date", metavar="YYYY-MM-DD", help="The memo's date (default: "
                                                        "today).")] = None) -> None:
     """Recommend a path: price every candidate, apply the rules, rank; a Markdown decision memo or the JSON."""
-    from .engine import decide as decide_
     from .errors import InputError
 
     if template is not None and format is Format.json:
         raise InputError("--template applies to --format markdown")
     when = _date(date)
-    cat, rs = _catalog(catalog), _rules(rules)
-    d = decide_(profile, catalog=cat, rules=rs)
+    ev = _advisor(catalog, rules).evaluate(profile)
     if format is Format.json:
-        _emit(_json(d.model_dump(mode="json")), out)
+        _emit(_json(ev.decision.model_dump(mode="json")), out)
     else:
-        _emit(_memo(d, cat, rs, date=when, template=template), out)
+        _emit(ev.memo(date=when, template=template), out)
 
 
 def _date(text: str | None) -> str | None:
@@ -173,11 +151,9 @@ def explain(profile: ProfileArg,
             format: FormatOpt = Format.markdown, out: OutOpt = None, rules: RulesOpt = None,
             catalog: CatalogOpt = None) -> None:
     """Show every rule for each candidate — fired or not — with each clause's actual values and its effect."""
-    from .engine import explain as explain_
-    from .report import render
-
-    trace = explain_(profile, candidate, catalog=_catalog(catalog), rules=_rules(rules))
-    _emit(_json(trace) if format is Format.json else render("explain.md.j2", candidates=trace), out)
+    advisor = _advisor(catalog, rules)
+    trace = advisor.evaluate(profile).explain(candidate)
+    _emit(_json(trace) if format is Format.json else advisor.templates.render("explain.md.j2", candidates=trace), out)
 
 
 @app.command()
@@ -191,12 +167,10 @@ def sensitivity(profile: ProfileArg,
     """How robust the recommendation is: a tornado of each uncertain input over its range, the values at which
     the winner flips, and Monte Carlo shares of first place with TCO percentiles. Ranges come from the profile's
     `uncertainty` section, else the catalog's sourced defaults."""
-    from .report import render
-    from .sensitivity import analyse
-
-    result = analyse(profile, samples=samples, seed=seed, catalog=_catalog(catalog), rules=_rules(rules))
+    advisor = _advisor(catalog, rules)
+    result = advisor.evaluate(profile).sensitivity(samples=samples, seed=seed)
     _emit(_json(result.model_dump(mode="json")) if format is Format.json
-          else render("sensitivity.md.j2", s=result), out)
+          else advisor.templates.render("sensitivity.md.j2", s=result), out)
 
 
 class BatchFormat(str, Enum):
@@ -218,7 +192,6 @@ def batch(source: Annotated[str, typer.Argument(metavar="IN.jsonl", help="One pr
     from .batch import run
     from .io import atomic_writer
 
-    gc.enable()  # off for short commands (see `main`); a stream of any length should not accumulate cycles
     options = dict(catalog_path=catalog, rule_dirs=tuple(rules or ()), jobs=jobs)
     if out is None:
         writer = run(source, sys.stdout, format.value, **options)
@@ -238,7 +211,7 @@ AloneOpt = Annotated[bool, typer.Option("--alone", help="Check DIR on its own, w
 @rules_app.command()
 def lint(dirs: DirArg = None, alone: AloneOpt = False) -> None:
     """Load and type-check rule files; one error names the file, rule, field and the nearest known fields."""
-    rs = _rules(dirs, alone)
+    rs = _advisor(None, dirs, alone).rules
     files = len({r.file for r in rs.rules})
     _emit(f"ok: {len(rs.rules)} rules in {files} files (ruleset {rs.version}, digest {rs.digest})", None)
 
@@ -248,7 +221,7 @@ def test_cmd(dirs: DirArg = None, alone: AloneOpt = False) -> None:
     """Run every rule's [[rule.example]] blocks (given facts → fires true/false); exit 1 if any fails."""
     from .errors import RuleError
 
-    rs = _rules(dirs, alone)
+    rs = _advisor(None, dirs, alone).rules
     failures = rs.examples_failures()
     if failures:
         for f in failures:
@@ -261,13 +234,12 @@ def test_cmd(dirs: DirArg = None, alone: AloneOpt = False) -> None:
 @rules_app.command("list")
 def list_cmd(dirs: DirArg = None, alone: AloneOpt = False, format: FormatOpt = Format.markdown) -> None:
     """List every rule: id, what it applies to, its effect, why, and the guidance it cites."""
-    from .report import render
-
-    rs = _rules(dirs, alone)
+    advisor = _advisor(None, dirs, alone)
+    rs = advisor.rules
     if format is Format.json:
         _emit(_json([{"file": r.file, **r.spec.model_dump(mode="json")} for r in rs.rules]), None)
     else:
-        _emit(render("rules.md.j2", ruleset=rs), None)
+        _emit(advisor.templates.render("rules.md.j2", ruleset=rs), None)
 
 
 @app.command()
@@ -286,16 +258,14 @@ def interview(
                              ] = None,
         rules: RulesOpt = None, catalog: CatalogOpt = None) -> None:
     """Answer guided questions about the project; writes the profile and the decision memo, prints the decision."""
-    from .engine import decide as decide_
     from .interview import conduct
 
     profile = conduct(out, resume=resume, answers=answers, use_defaults=defaults)
-    cat, rs = _catalog(catalog), _rules(rules)
-    d = decide_(profile, catalog=cat, rules=rs)
+    ev = _advisor(catalog, rules).evaluate(profile)
     target = memo_path or out.parent / "memo.md"
-    _emit(_memo(d, cat, rs), target)
+    _emit(ev.memo(), target)
     typer.echo(f"advisor: profile saved to {out}", err=True)
-    rec = d.recommendation
+    rec = ev.decision.recommendation
     _emit(f"{rec.id} (confidence {rec.confidence}) — {rec.summary} Memo: {target}", None)
 
 
@@ -323,13 +293,11 @@ def example(name: Annotated[Optional[str], typer.Argument(help="Example to print
 @app.command("catalog")
 def catalog_cmd(format: FormatOpt = Format.markdown, catalog: CatalogOpt = None) -> None:
     """List every GPU, price and default the cost model uses, with sources and dates."""
-    from .report import render
-
-    cat = _catalog(catalog)
+    advisor = _advisor(catalog)
     if format is Format.json:
-        _emit(_json(cat.model_dump(mode="json")), None)
+        _emit(_json(advisor.catalog.model_dump(mode="json")), None)
     else:
-        _emit(render("catalog.md.j2", catalog=cat), None)
+        _emit(advisor.templates.render("catalog.md.j2", catalog=advisor.catalog), None)
 
 
 # -- estimates ---------------------------------------------------------------------------------------------------
@@ -354,9 +322,9 @@ def training(params: Annotated[float, typer.Option("--params", help="Model param
              catalog: CatalogOpt = None) -> None:
     """Training compute: FLOPs ≈ 6·N·D, GPU-hours and cost."""
     from .costs import estimate_training
-    from .report import num, usd
+    from .fmt import num, usd
 
-    r = estimate_training(params, tokens, gpu, mfu=mfu, gpu_hourly_usd=gpu_hourly_usd, catalog=_catalog(catalog))
+    r = estimate_training(_advisor(catalog).catalog, params, tokens, gpu, mfu=mfu, gpu_hourly_usd=gpu_hourly_usd)
     _estimate_out(r, format, [f"FLOPs:     {r.flops:.3g} (6 × {num(params)} params × {num(tokens)} tokens)",
                               f"GPU-hours: {r.gpu_hours:,.0f} on {gpu} at MFU {r.mfu:g}",
                               f"Cost:      {usd(r.cost_usd)} at ${r.gpu_hourly_usd:g}/GPU-hour"])
@@ -374,8 +342,8 @@ def serving(params: Annotated[float, typer.Option("--params", help="Model parame
     """Self-hosted serving: GPUs per replica, output tokens/s, USD per million output tokens."""
     from .costs import estimate_serving
 
-    r = estimate_serving(params, gpu, precision, input_tokens=input_tokens, output_tokens=output_tokens,  # type: ignore[arg-type]
-                         gpu_hourly_usd=gpu_hourly_usd, catalog=_catalog(catalog))
+    r = estimate_serving(_advisor(catalog).catalog, params, gpu, precision, input_tokens=input_tokens,
+                         output_tokens=output_tokens, gpu_hourly_usd=gpu_hourly_usd)
     _estimate_out(r, format, [f"GPUs per replica:   {r.gpus_per_replica} × {gpu} ({precision})",
                               f"Output tokens/s:    {r.output_tokens_per_s:,.0f} at {r.batch} sequences in flight",
                               f"USD per M output:   ${r.usd_per_million_output_tokens:.3f} at "
@@ -391,9 +359,9 @@ def api(model: Annotated[str, typer.Option("--model", help="Hosted model id know
         format: FormatOpt = Format.markdown, catalog: CatalogOpt = None) -> None:
     """Hosted API price of one usage, from genai-prices."""
     from .costs import estimate_api
-    from .report import usd
+    from .fmt import usd
 
-    r = estimate_api(model, input_tokens, output_tokens, cached_tokens, catalog=_catalog(catalog))
+    r = estimate_api(_advisor(catalog).prices, model, input_tokens, output_tokens, cached_tokens)
     _estimate_out(r, format, [f"Cost: {usd(r.usd)} (${r.usd:.6g})", f"Prices: {r.prices}"])
 
 
@@ -403,22 +371,10 @@ def _terminated(signum, frame) -> None:
 
 def main() -> None:
     """Console-script entry point. SIGTERM (a CI timeout, `kill`) is treated like Ctrl-C, so atomic writes clean up
-    their temporary files, the interview keeps its answers, and the exit code is 130.
-
-    A command lives well under a second and keeps most of what it creates until it exits, so the cyclic garbage
-    collector's passes over every imported object are wasted work: it is off (reference counting still frees
-    everything as usual; only `batch`, which reads an unbounded stream, turns it back on), and the interpreter's
-    final passes are skipped (the process is exiting; every object is freed with it). Together about a fifth of
-    a memo's time on a 2-core machine (benchmarks/run.py).
-    """
+    their temporary files, the interview keeps its answers, and the exit code is 130."""
     signal.signal(signal.SIGTERM, _terminated)
-    gc.disable()
     try:
         app()
     except KeyboardInterrupt:  # raised outside a command (e.g. while importing)
         sys.stderr.write("advisor: interrupted\n")
         sys.exit(130)
-    finally:
-        gc.freeze()
-
-

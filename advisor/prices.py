@@ -1,126 +1,145 @@
-"""Hosted-API prices, through genai-prices (the only module that imports it).
+"""Hosted-API prices, from genai-prices (the only module that imports it), through its public `calc_price`.
 
-Prices are looked up at the catalog's fixed `price_timestamp`, so a decision never changes with the wall clock.
-genai-prices' online updater (`UpdatePrices`) is never started: the pinned package's bundled snapshot is the price
-list. `price_usage` asks genai-prices about one call (the `estimate api` verb); the cost model uses `call_usd`, the
-same prices as exact per-tier rates read from genai-prices once per model and kept in the start-up cache.
+Prices are read at the catalog's fixed `price_timestamp`, so a decision never changes with the wall clock, and the
+online updater is never started. Within an input-token tier a genai-prices price is affine in the token counts, so
+each tier's fixed part and per-token rates (uncached input, cached input, output) are read once, exactly, from
+genai-prices and applied to any number of calls with one formula. The rates of the models the catalog names ship as
+a generated table (`advisor/data/prices.json`; `python -m advisor.prices` regenerates it and a test checks it is
+reproduced byte for byte); any other model is read from genai-prices the same way the first time it is asked for.
 """
 
 from __future__ import annotations
 
-import bisect
+import json
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from functools import cached_property
+from pathlib import Path
 from typing import Any
-from functools import cache, lru_cache
+
+import numpy as np
 
 from .errors import UnknownIdError, did_you_mean
+from .frame import Array
+
+TABLE = Path(__file__).parent / "data" / "prices.json"
+# Models whose rates ship in the table: the catalog's defaults and the hosted models people most often compare.
+TABLE_MODELS = ("gpt-4.1-mini", "gpt-4.1", "gpt-4.1-nano", "gpt-4o", "gpt-4o-mini", "claude-sonnet-4-5",
+                "claude-haiku-4-5", "gemini-2.5-pro", "gemini-2.5-flash")
 
 
-def _find(model: str):
-    from genai_prices import data_snapshot
+@dataclass(frozen=True)
+class Rates:
+    """One model's prices: tier starts (input tokens) and, per tier, (fixed, uncached input, cached input,
+    output) USD per call and per token; a tier applies when a call's input tokens exceed its start."""
 
-    snapshot = data_snapshot.get_snapshot()
+    starts: tuple[int, ...]
+    rates: tuple[tuple[float, float, float, float], ...]
+    describe: str  # per-million-token prices, for the assumptions list
+
+
+def _calc(model: str, input_tokens: int, output_tokens: int, cached_tokens: int, at: datetime) -> Any:
+    import genai_prices
+
+    usage = genai_prices.Usage(input_tokens=input_tokens, cache_read_tokens=cached_tokens, output_tokens=output_tokens)
     try:
-        return snapshot, *snapshot.find_provider_model(model, None, None, None)
+        return genai_prices.calc_price(usage, model, genai_request_timestamp=at)
     except LookupError:
-        known = sorted({m.id for p in snapshot.providers for m in p.models})
-        raise UnknownIdError(
-            f"unknown API model {model!r}{did_you_mean(model, known)}: genai-prices has no price for it"
-        ) from None
+        raise UnknownIdError(f"unknown API model {model!r}{did_you_mean(model, TABLE_MODELS)}: genai-prices "
+                             f"{version()} has no price for it") from None
 
 
-@lru_cache(maxsize=4096)
-def price_usage(model: str, input_tokens: int, output_tokens: int, cached_tokens: int, at: datetime) -> float:
-    """USD for one usage: `input_tokens` includes `cached_tokens` (read from the prompt cache)."""
-    return float(_exact(model, input_tokens, output_tokens, cached_tokens, at))
+def exact_usd(model: str, input_tokens: int, output_tokens: int, cached_tokens: int, at: datetime) -> Decimal:
+    """genai-prices' own price of one call (`input_tokens` includes `cached_tokens`)."""
+    return Decimal(_calc(model, input_tokens, output_tokens, cached_tokens, at).total_price)
 
 
-def _exact(model: str, input_tokens: int, output_tokens: int, cached_tokens: int, at: datetime) -> Decimal:
-    from genai_prices import Usage
-
-    _, provider, info = _find(model)
-    usage = Usage(input_tokens=input_tokens, cache_read_tokens=cached_tokens, output_tokens=output_tokens)
-    return info.calc_price(usage, provider, genai_request_timestamp=at).total_price
-
-
-def call_usd(model: str, input_tokens, output_tokens, cached_tokens, at: datetime):
-    """The cost model's price of one call — numbers, or numpy arrays of calls.
-
-    A genai-prices price is affine in the token counts within a tier (the tier is chosen by the call's input tokens
-    and its rate applies to all tokens), so each tier's per-token rates and fixed part are read once, exactly, from
-    genai-prices and applied here with one formula for a single call and for arrays alike. Equal to `price_usage` to
-    floating-point rounding (checked in tests), and thousands of times faster.
-    """
-    starts, rates = _affine(model, at)
-    if isinstance(input_tokens, (int, float)):
-        fixed, per_in, per_cached, per_out = rates[bisect.bisect_left(starts, input_tokens)]
-    else:
-        import numpy as np
-
-        table = np.array(rates)[np.searchsorted(np.array(starts, dtype=float), input_tokens, side="left")]
-        fixed, per_in, per_cached, per_out = np.moveaxis(table, -1, 0)
-    return fixed + per_in * (input_tokens - cached_tokens) + per_cached * cached_tokens + per_out * output_tokens
-
-
-@lru_cache(maxsize=256)
-def _affine(model: str, at: datetime) -> tuple[tuple[int, ...], tuple[tuple[float, float, float, float], ...]]:
-    starts, rates = _cached(model, at)["affine"]
-    return tuple(starts), tuple(map(tuple, rates))
-
-
-def describe(model: str, at: datetime) -> str:
-    """The model's per-million-token prices, for the assumptions list."""
-    return _cached(model, at)["describe"]
-
-
-@lru_cache(maxsize=256)
-def _cached(model: str, at: datetime) -> dict[str, Any]:
-    """What the cost model needs from genai-prices for `model`, from the on-disk cache (keyed by the installed
-    genai-prices version) when present: loading genai-prices' data takes longer than a whole decision."""
-    from . import cache
-
-    name = f"prices-{version()}.json"
-    key = f"{model}@{at.isoformat()}"
-    stored = cache.load(name)
-    if key not in stored:
-        stored[key] = {"affine": _derive_affine(model, at), "describe": _describe(model, at)}
-        cache.save(name, stored)
-    return stored[key]
-
-
-def _derive_affine(model: str, at: datetime) -> tuple[tuple[int, ...], tuple[tuple[float, float, float, float], ...]]:
-    """(tier starts, (fixed, per uncached input, per cached input, per output token) for each tier band), from exact
-    genai-prices differences at two tokens into each band (a tier applies when input tokens exceed its start)."""
-    _, _, info = _find(model)
-    price = info.get_prices(at)
-    starts = tuple(sorted({t.start for v in vars(price).values() for t in getattr(v, "tiers", None) or ()}))
+def derive(model: str, at: datetime) -> Rates:
+    """A model's tiers and rates, from exact genai-prices differences two tokens into each tier."""
+    price = _calc(model, 1, 0, 0, at).model_price
+    units = [getattr(price, key, None) for key in ("input_mtok", "cache_read_mtok", "output_mtok")]
+    starts = tuple(sorted({t.start for u in units for t in getattr(u, "tiers", None) or ()}))
     rates = []
     for lower in (0, *starts):
         i = lower + 1
-        base = _exact(model, i, 0, 0, at)
-        per_in = _exact(model, i + 1, 0, 0, at) - base
-        per_cached = per_in + _exact(model, i + 1, 0, 1, at) - _exact(model, i + 1, 0, 0, at)
-        per_out = _exact(model, i, 1, 0, at) - base
+        base = exact_usd(model, i, 0, 0, at)
+        per_in = exact_usd(model, i + 1, 0, 0, at) - base
+        per_cached = per_in + exact_usd(model, i + 1, 0, 1, at) - exact_usd(model, i + 1, 0, 0, at)
+        per_out = exact_usd(model, i, 1, 0, at) - base
         rates.append((float(base - per_in * i), float(per_in), float(per_cached), float(per_out)))
-    return starts, tuple(rates)
+    return Rates(starts, tuple(rates), _describe(model, price, at))
 
 
-def _describe(model: str, at: datetime) -> str:
-    _, provider, info = _find(model)
-    price = info.get_prices(at)
+def _describe(model: str, price: Any, at: datetime) -> str:
+    found = _calc(model, 1, 0, 0, at)
     parts = []
     for label, key in (("input", "input_mtok"), ("cached input", "cache_read_mtok"), ("output", "output_mtok")):
         value = getattr(price, key, None)
         if value is not None:
-            base = getattr(value, "base", value)  # TieredPrices: the base tier
+            base = getattr(value, "base", value)  # tiered prices: the base tier
             tiers = " (+tiers)" if hasattr(value, "tiers") else ""
             parts.append(f"{label} ${float(base):g}/M{tiers}")
-    return f"{provider.name} {info.id}: " + ", ".join(parts)
+    return f"{found.provider.name} {found.model.id}: " + ", ".join(parts)
 
 
-@cache
 def version() -> str:
     from importlib.metadata import version as v
 
     return v("genai-prices")
+
+
+def generate(at: datetime) -> str:
+    """The table's text for `TABLE_MODELS` at `at`, from the installed genai-prices."""
+    models = {m: {"starts": list(r.starts), "rates": [list(x) for x in r.rates], "describe": r.describe}
+              for m in TABLE_MODELS for r in (derive(m, at),)}
+    return json.dumps({"genai_prices": version(), "at": at.isoformat(), "models": models}, indent=1) + "\n"
+
+
+class Prices:
+    """Prices at one moment: the shipped table when it was generated for that moment, else genai-prices. Each
+    model's rates are read once per `Prices` (one per Advisor)."""
+
+    def __init__(self, at: datetime):
+        self.at = at
+        self._rates: dict[str, Rates] = {}
+
+    @cached_property
+    def _table(self) -> dict[str, Any]:
+        data = json.loads(TABLE.read_text(encoding="utf-8"))
+        return data["models"] if data["at"] == self.at.isoformat() else {}
+
+    def rates(self, model: str) -> Rates:
+        found = self._rates.get(model)
+        if found is None:
+            entry = self._table.get(model)
+            if entry is not None:
+                found = Rates(tuple(entry["starts"]), tuple(tuple(r) for r in entry["rates"]), entry["describe"])
+            else:
+                found = derive(model, self.at)
+            self._rates[model] = found
+        return found
+
+    def check(self, model: str) -> None:
+        """An UnknownIdError naming `model` if genai-prices has no price for it."""
+        self.rates(model)
+
+    def call_usd(self, models: Array, input_tokens: Array, output_tokens: Array, cached_tokens: Array) -> Array:
+        """USD per call, per scenario: `models` (text) may differ between scenarios."""
+        out: Array | None = None
+        ids = np.unique(models).tolist()
+        for model in ids:
+            r = self.rates(model)
+            table = np.array(r.rates)[np.searchsorted(np.array(r.starts, dtype=float), input_tokens, side="left")]
+            fixed, per_in, per_cached, per_out = np.moveaxis(table, -1, 0)
+            usd = fixed + per_in * (input_tokens - cached_tokens) + per_cached * cached_tokens + per_out * output_tokens
+            out = usd if out is None else np.where(np.equal(models, model), usd, out)
+        assert out is not None
+        return out
+
+
+if __name__ == "__main__":  # python -m advisor.prices: regenerate the shipped table
+    from .catalog import load_catalog
+
+    TABLE.write_text(generate(load_catalog().price_timestamp), encoding="utf-8")
+    print(f"wrote {TABLE}")

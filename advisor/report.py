@@ -5,56 +5,15 @@ from __future__ import annotations
 import math
 import re
 import time
-from contextvars import ContextVar
-from functools import cache
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from .errors import TemplateError
+from .fmt import ms, num, pct, usd
 from .resources import shipped
 
-
-def usd(value: float | None) -> str:
-    """Money as people read it: $1.2M, $18,400, $950, $0.0031."""
-    if value is None:
-        return "n/a"
-    if not math.isfinite(value):
-        raise TemplateError(f"cannot format non-finite amount {value!r}")
-    sign, v = ("-" if value < 0 else ""), abs(value)
-    if v >= 1e15:
-        return f"{sign}${v:.2e}"
-    if v >= 1e12:
-        return f"{sign}${v / 1e12:.3g}T"
-    if v >= 1e9:
-        return f"{sign}${v / 1e9:.3g}B"
-    if v >= 1e6:
-        return f"{sign}${v / 1e6:.3g}M"
-    if v >= 1000:
-        return f"{sign}${float(f'{v:.3g}'):,.0f}"
-    if v >= 100 or v == 0:
-        return f"{sign}${v:,.0f}"
-    if v >= 1:
-        return f"{sign}${v:,.2f}"
-    return f"{sign}${float(f'{v:.2g}'):g}" if v >= 1e-4 else f"{sign}${v:.1e}"
-
-
-def num(value: float | None) -> str:
-    """Volumes humanised: 950, 20k, 1.5M, 2T."""
-    if value is None:
-        return "n/a"
-    v = abs(value)
-    for limit, suffix in ((1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "k")):
-        if v >= limit:
-            return f"{value / limit:.3g}{suffix}"
-    return f"{value:.3g}" if v < 100 else f"{value:,.0f}"
-
-
-def pct(value: float | None) -> str:
-    return "n/a" if value is None else f"{value * 100:.0f} %"
-
-
-def ms(value: float) -> str:
-    return f"{value / 1000:.1f} s" if value >= 1000 else f"{value:.0f} ms"
+if TYPE_CHECKING:
+    from .evaluation import Evaluation
 
 
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+!|~])")
@@ -121,102 +80,91 @@ def values(d: dict[str, Any]) -> str:
 MAX_RENDER_SECONDS = 5.0  # the shipped memo renders in ~20 ms
 MAX_OUTPUT_CHARS = 10_000_000  # the shipped memo is ~30 kB
 MAX_EXPONENT = 1000
-_deadline: ContextVar[float] = ContextVar("template_deadline", default=math.inf)
+FILTERS = dict(usd=usd, num=num, pct=pct, ms=ms, md=md, cell=cell, applies=applies, value=value, values=values,
+               change_value=change_value)
 
 
-@cache
-def _environment():
+class Templates:
     """One sandboxed environment for shipped and user templates: a template can format the data it is given and
     include or extend the shipped templates, but cannot reach Python internals, call unsafe methods, or read files —
-    and it runs under a time limit and a size limit (see `_Sandbox`)."""
-    from jinja2 import FileSystemBytecodeCache, FileSystemLoader, StrictUndefined
-    from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
+    and it runs under a time limit and a size limit. Every call, attribute or item lookup and `*`/`**` checks the
+    render deadline — a template's loops all iterate over results of such operations, so a loop that runs forever
+    meets one — and refuses values that would outgrow the output limit (string repetition, doubling a string in a
+    loop, huge powers)."""
 
-    from . import cache
+    def __init__(self) -> None:
+        from jinja2 import FileSystemLoader, StrictUndefined
+        from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
 
-    class _Sandbox(ImmutableSandboxedEnvironment):
-        """Jinja2's immutable sandbox plus limits. Every call, attribute or item lookup and `*`/`**` checks the render
-        deadline — a template's loops all iterate over results of such operations, so a loop that runs forever
-        meets one — and refuses values that would outgrow the output limit (string repetition, doubling a string
-        in a loop, huge powers)."""
+        self.deadline = math.inf
+        owner = self
 
-        intercepted_binops = frozenset({"*", "**"})
+        def sized(value: Any) -> Any:
+            if isinstance(value, (str, list, tuple)) and len(value) > MAX_OUTPUT_CHARS:
+                raise SecurityError(f"a value grew beyond {MAX_OUTPUT_CHARS:,} characters")
+            return value
 
-        def call(self, __context, __obj, *args, **kwargs):  # noqa: N807 - Jinja2's signature
-            _tick()
-            return _sized(super().call(__context, __obj, *args, **kwargs))
+        def tick() -> None:
+            if time.monotonic() > owner.deadline:
+                raise SecurityError(f"rendering took longer than {MAX_RENDER_SECONDS:g} s")
 
-        def getattr(self, obj, attribute):
-            _tick()
-            return _sized(super().getattr(obj, attribute))
+        class Sandbox(ImmutableSandboxedEnvironment):
+            intercepted_binops = frozenset({"*", "**"})
 
-        def getitem(self, obj, argument):
-            _tick()
-            return _sized(super().getitem(obj, argument))
+            def call(self, __context, __obj, *args, **kwargs):  # type: ignore[no-untyped-def] # noqa: N807
+                tick()
+                return sized(super().call(__context, __obj, *args, **kwargs))
 
-        def call_binop(self, context, operator, left, right):
-            _tick()
-            if operator == "**" and isinstance(right, (int, float)) and abs(right) > MAX_EXPONENT:
-                raise SecurityError(f"exponent {right} is too large")
-            if operator == "*":
-                for seq, n in ((left, right), (right, left)):
-                    if isinstance(seq, (str, list, tuple)) and isinstance(n, int) and len(seq) * n > MAX_OUTPUT_CHARS:
-                        raise SecurityError(f"repeating a value {n} times would exceed {MAX_OUTPUT_CHARS:,} characters")
-            return super().call_binop(context, operator, left, right)
+            def getattr(self, obj, attribute):  # type: ignore[no-untyped-def]
+                tick()
+                return sized(super().getattr(obj, attribute))
 
-    def _sized(value):
-        if isinstance(value, (str, list, tuple)) and len(value) > MAX_OUTPUT_CHARS:
-            raise SecurityError(f"a value grew beyond {MAX_OUTPUT_CHARS:,} characters")
-        return value
+            def getitem(self, obj, argument):  # type: ignore[no-untyped-def]
+                tick()
+                return sized(super().getitem(obj, argument))
 
-    def _tick():
-        if time.monotonic() > _deadline.get():
-            raise SecurityError(f"rendering took longer than {MAX_RENDER_SECONDS:g} s")
+            def call_binop(self, context, operator, left, right):  # type: ignore[no-untyped-def]
+                tick()
+                if operator == "**" and isinstance(right, (int, float)) and abs(right) > MAX_EXPONENT:
+                    raise SecurityError(f"exponent {right} is too large")
+                if operator == "*":
+                    for seq, n in ((left, right), (right, left)):
+                        if isinstance(seq, (str, list, tuple)) and isinstance(n, int) and len(seq) * n > MAX_OUTPUT_CHARS:
+                            raise SecurityError(f"repeating a value {n} times would exceed {MAX_OUTPUT_CHARS:,} "
+                                                f"characters")
+                return super().call_binop(context, operator, left, right)
 
-    import jinja2
+        self.env = Sandbox(loader=FileSystemLoader(str(shipped("templates"))), undefined=StrictUndefined,
+                           trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True, autoescape=False)
+        self.env.filters.update(FILTERS)
 
-    from . import __version__
+    def render(self, template: str, *, source: str | None = None, **context: Any) -> str:
+        """Render a shipped template by name, or `source` (a user's template text, named `template` in errors)."""
+        import jinja2
+        from jinja2.sandbox import SecurityError
 
-    options = dict(undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
-                   autoescape=False)
-    compiled = cache.templates(f"advisor {__version__}, jinja2 {jinja2.__version__}, {_Sandbox.__name__} "
-                               f"{sorted(_Sandbox.intercepted_binops)}, {sorted(options.items(), key=str)}")
-    env = _Sandbox(
-        loader=FileSystemLoader(str(shipped("templates"))),
-        bytecode_cache=FileSystemBytecodeCache(str(compiled)) if compiled else None, **options)
-    env.filters.update(usd=usd, num=num, pct=pct, ms=ms, md=md, cell=cell, applies=applies, value=value,
-                       values=values, change_value=change_value)
-    return env
-
-
-def render(template: str, *, source: str | None = None, **context: Any) -> str:
-    """Render a shipped template by name, or `source` (a user's template text, named `template` in errors)."""
-    import jinja2
-    from jinja2.sandbox import SecurityError
-
-    token = _deadline.set(time.monotonic() + MAX_RENDER_SECONDS)
-    try:
-        env = _environment()
-        compiled = env.get_template(template) if source is None else env.from_string(source)
-        out, size = [], 0
-        for chunk in compiled.generate(**context):
-            size += len(chunk)
-            if size > MAX_OUTPUT_CHARS:
-                raise TemplateError(f"{template}: refused, output larger than {MAX_OUTPUT_CHARS:,} characters")
-            out.append(chunk)
-        return "".join(out)
-    except RecursionError:
-        raise TemplateError(f"{template}: refused, recursion too deep (a macro calling itself?)") from None
-    except SecurityError as e:
-        raise TemplateError(f"{template}: refused, unsafe template: {e}") from None
-    except jinja2.TemplateSyntaxError as e:
-        raise TemplateError(f"{template}: line {e.lineno}: {e.message}") from None
-    except jinja2.UndefinedError as e:
-        raise TemplateError(f"{template}: {e.message} (see the memo variables in templates/decision.md.j2)") from None
-    except jinja2.TemplateError as e:
-        raise TemplateError(f"{template}: {e}") from None
-    finally:
-        _deadline.reset(token)
+        self.deadline = time.monotonic() + MAX_RENDER_SECONDS
+        try:
+            compiled = self.env.get_template(template) if source is None else self.env.from_string(source)
+            out, size = [], 0
+            for chunk in compiled.generate(**context):
+                size += len(chunk)
+                if size > MAX_OUTPUT_CHARS:
+                    raise TemplateError(f"{template}: refused, output larger than {MAX_OUTPUT_CHARS:,} characters")
+                out.append(chunk)
+            return "".join(out)
+        except RecursionError:
+            raise TemplateError(f"{template}: refused, recursion too deep (a macro calling itself?)") from None
+        except SecurityError as e:
+            raise TemplateError(f"{template}: refused, unsafe template: {e}") from None
+        except jinja2.TemplateSyntaxError as e:
+            raise TemplateError(f"{template}: line {e.lineno}: {e.message}") from None
+        except jinja2.UndefinedError as e:
+            raise TemplateError(f"{template}: {e.message} (see the memo variables in templates/decision.md.j2)") from None
+        except jinja2.TemplateError as e:
+            raise TemplateError(f"{template}: {e}") from None
+        finally:
+            self.deadline = math.inf
 
 
 # -- the decision memo ------------------------------------------------------------------------------------------------
@@ -269,15 +217,16 @@ def chart(candidates: list[Any], months: int) -> Chart:
                  rows=[(m, [s[m - 1] for s in sums]) for m in shown])
 
 
-def memo(decision: Any, *, changes: list[Any] | None = None, robustness: str | None = None, date: str | None = None,
+def memo(ev: Evaluation, templates: Templates, *, date: str | None = None,
          template: str | Path | None = None) -> str:
-    """The Markdown decision memo: everything it shows comes from the decision, the computed `changes` and the
-    Monte Carlo `robustness` line (see sensitivity). `template`: a user's own template's path, rendered sandboxed."""
+    """The Markdown decision memo of an evaluated profile: the decision, its flip points and its Monte Carlo
+    robustness line. `template`: a user's own template's path, rendered sandboxed."""
     source = None
     if template is not None:
         from .io import read_text
 
         source, template = read_text(template, "template")
+    decision = ev.decision
     ranking = decision.ranking
     p = decision.profile
     top = ranking[0]
@@ -293,11 +242,11 @@ def memo(decision: Any, *, changes: list[Any] | None = None, robustness: str | N
     over_budget = next((m + 1 for m, usd_ in enumerate(top.cost.monthly_usd) if usd_ > p.budget.monthly_usd), None)
     context = dict(
         d=decision, p=p, top=top, eligible=eligible, runners=runners, vetoes=vetoes, drivers=drivers, months=months,
-        date=date or _today(), chart=chart((eligible or ranking)[:3], months), changes=changes or [],
+        date=date or _today(), chart=chart((eligible or ranking)[:3], months), changes=ev.changes,
         self_hosted=[r for r in eligible if r.serving == "self-host" and r.facts.api_twin],
-        over_budget_month=over_budget, robustness=robustness,
+        over_budget_month=over_budget, robustness=ev.robustness,
     )
-    return render(template if template is not None else "decision.md.j2", source=source, **context)
+    return templates.render(template if template is not None else "decision.md.j2", source=source, **context)
 
 
 def _today() -> str:

@@ -9,7 +9,9 @@ every cost and latency the model derives finite.
 """
 
 import math
+import types
 import typing
+from dataclasses import dataclass
 from functools import cache
 from typing import Annotated, Any, Literal
 
@@ -393,6 +395,54 @@ class Profile(Section):
         "Ranges for uncertain numeric inputs", "Keyed by field path; `advisor sensitivity` samples them (others "
         "use the catalog's stated default ranges), e.g. {\"usage.requests_per_day\": {\"low\": 5000, "
         "\"high\": 50000}}.", default_factory=dict, max_length=100)
+
+
+@dataclass(frozen=True)
+class Kind:
+    """What a field holds, as rule clauses and scenario frames see it: a number, a yes/no, or text (an enum's
+    allowed values when it has them)."""
+
+    name: Literal["number", "bool", "str"]
+    values: tuple[str, ...] = ()
+
+
+NUMBER, BOOL, STR = Kind("number"), Kind("bool"), Kind("str")
+
+
+def kind_of(annotation: Any) -> Kind | None:
+    """The kind of a field's annotation (optional fields included), or None for lists and tables."""
+    origin = typing.get_origin(annotation)
+    if origin is Annotated:
+        return kind_of(typing.get_args(annotation)[0])
+    if origin is Literal:
+        return Kind("str", tuple(str(v) for v in typing.get_args(annotation)))
+    if origin in (typing.Union, types.UnionType):
+        kinds = [k for a in typing.get_args(annotation) if a is not type(None) and (k := kind_of(a))]
+        return kinds[0] if len(kinds) == 1 else None
+    if annotation is bool:
+        return BOOL
+    if annotation in (int, float):
+        return NUMBER
+    if annotation is str:
+        return STR
+    return None
+
+
+def kinds_of(model: type[BaseModel], prefix: str) -> dict[str, Kind]:
+    """`prefix + name` → kind for every scalar field of `model`."""
+    return {f"{prefix}{name}": k for name, info in model.model_fields.items()
+            if (k := kind_of(info.annotation)) is not None}
+
+
+@cache
+def profile_fields() -> dict[str, Kind]:
+    """Every scalar field of a profile by its path (`usage.requests_per_day`): what rules and frames read."""
+    out: dict[str, Kind] = {}
+    for section, info in Profile.model_fields.items():
+        sub = info.annotation
+        if isinstance(sub, type) and issubclass(sub, Section):
+            out.update(kinds_of(sub, f"{section}."))
+    return out
 
 
 def json_schema() -> dict[str, Any]:

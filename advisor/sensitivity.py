@@ -1,7 +1,7 @@
 """How robust a decision is to the inputs people guess: tornado, flip points and Monte Carlo (`advisor sensitivity`).
 
-Every figure comes from re-deciding the profile, never from a shortcut: `scenarios.evaluate` decides thousands of
-variants at once with the same cost model and rules as `advisor decide`.
+Every figure comes from re-deciding the profile, never from a shortcut: the profile's frame with some columns varied
+goes through the same `Run` — cost model, rules, ranking — as `advisor decide`, thousands of variants at once.
 
 - Ranges: each uncertain input has one — the profile's own (`uncertainty`), else the catalog's stated default
   spread around its value (`advisor catalog` lists them with sources) — clipped to the field's limits.
@@ -16,15 +16,18 @@ variants at once with the same cost model and rules as `advisor decide`.
 
 import math
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
+import numpy as np
 from pydantic import BaseModel, ConfigDict
 
-from .catalog import Catalog, gpu_hourly, load_catalog, resolve
-from .engine import LABELS, winner as winner_of
-from .io import load_profile
-from .rules import RuleSet, load_rules
+from .engine import CANDIDATES, IDS, Outcome
+from .errors import InputError
+from .evaluation import _at
 from .schema import Profile, limits, numeric_fields
+
+if TYPE_CHECKING:
+    from .evaluation import Evaluation
 
 FACTORS = (1.5, 2, 3, 5, 10, 30, 100)
 GRID = 64  # points searched between the last ladder step that kept the winner and the first that did not
@@ -103,14 +106,13 @@ class Sensitivity(BaseModel):
 
 # -- inputs ---------------------------------------------------------------------------------------------------------
 
-def current_value(profile: Profile, path: str, catalog: Catalog) -> float | None:
-    """The value the decision used: the profile's, or for an assumption left empty the catalog default."""
+def current_value(ev: "Evaluation", path: str) -> float | None:
+    """The value the decision used: the profile's, or for an assumption left empty the effective default."""
     section, name = path.split(".", 1)
-    value = getattr(getattr(profile, section), name)
-    if value is None and section == "assumptions":
-        resolved = resolve(profile, catalog)
-        value = gpu_hourly(resolved, catalog) if name == "gpu_hourly_usd" else getattr(resolved, name)
-    return value
+    if section == "assumptions":
+        return _at(ev.run.values[name], 0)
+    value = getattr(getattr(ev.profile, section), name)
+    return None if value is None else value
 
 
 def bounds(path: str) -> tuple[float, float]:
@@ -119,12 +121,11 @@ def bounds(path: str) -> tuple[float, float]:
     return lo, hi
 
 
-def ranges(profile: Profile, catalog: Catalog | None = None) -> list[InputRange]:
+def ranges(ev: "Evaluation") -> list[InputRange]:
     """Every uncertain input with a non-empty range: the profile's ranges, then the catalog's default spreads."""
-    catalog = catalog or load_catalog()
     out = {}
-    for path, spread in catalog.uncertainty.items():
-        x = current_value(profile, path, catalog)
+    for path, spread in ev.advisor.catalog.uncertainty.items():
+        x = current_value(ev, path)
         if x is None:
             continue
         lo, hi = {"factor": (x * spread.low, x * spread.high), "shift": (x + spread.low, x + spread.high),
@@ -136,16 +137,14 @@ def ranges(profile: Profile, catalog: Catalog | None = None) -> list[InputRange]
         out[path] = InputRange(input=path, label=spread.label, current=x, low=lo, high=hi,
                                distribution="log-uniform" if spread.scale == "factor" and lo > 0 else "uniform",
                                source=f"catalog default ({spread.source}, {spread.date})")
-    for path, r in profile.uncertainty.items():
+    for path, r in ev.profile.uncertainty.items():
         label = out[path].label if path in out else path.split(".", 1)[1].replace("_", " ")
-        out[path] = InputRange(input=path, label=label, current=current_value(profile, path, catalog), low=r.low,
+        out[path] = InputRange(input=path, label=label, current=current_value(ev, path), low=r.low,
                                high=r.high, distribution=r.distribution, source="profile uncertainty")
     return [r for r in out.values() if r.high > r.low]
 
 
-def _draw(r: InputRange, u):
-    import numpy as np
-
+def _draw(r: InputRange, u: Any) -> Any:
     if r.distribution == "log-uniform":
         v = np.exp(math.log(r.low) + (math.log(r.high) - math.log(r.low)) * u)
     else:
@@ -169,8 +168,8 @@ class Knob:
     def limits(self) -> tuple[float, float]:
         return (0.0, math.inf) if self.input == "budget" else bounds(self.input)
 
-    def get(self, profile: Profile, catalog: Catalog | None = None) -> float | None:
-        return 1.0 if self.input == "budget" else current_value(profile, self.input, catalog or load_catalog())
+    def get(self, ev: "Evaluation") -> float | None:
+        return 1.0 if self.input == "budget" else current_value(ev, self.input)
 
     def paths(self, profile: Profile, value: Any) -> dict[str, Any]:
         """The field values that setting this knob to `value` means."""
@@ -246,47 +245,32 @@ def _round_outwards(v: float, up: bool, integer: bool) -> float:
     return int(r) if integer else r
 
 
-class _Runs:
-    """Decides a list of (knob, value) settings of one profile in a single vectorised run."""
-
-    def __init__(self, profile: Profile, catalog: Catalog, rules: RuleSet):
-        self.profile, self.catalog, self.rules = profile, catalog, rules
-
-    def outcome(self, settings: list[tuple[Knob, float]], winners_only: bool = False):
-        import numpy as np
-
-        from .scenarios import evaluate
-
-        values: dict[str, Any] = {}
-        shown: dict[str, Any] = {}  # an assumption the profile leaves empty stays empty where a scenario keeps it
-        for i, (knob, value) in enumerate(settings):
-            for path, v in knob.paths(self.profile, value).items():
-                if path not in values:
-                    base = current_value(self.profile, path, self.catalog)
-                    values[path] = np.full(len(settings), np.nan if base is None else float(base))
-                    section, name = path.split(".", 1)
-                    if getattr(getattr(self.profile, section), name) is None:
-                        shown[path] = np.full(len(settings), np.nan)
-                values[path][i] = v
-                if path in shown:
-                    shown[path][i] = v
-        return evaluate(self.profile, values, catalog=self.catalog, rules=self.rules, shown=shown,
-                        winners_only=winners_only)
-
-    def winners(self, settings: list[tuple[Knob, float]]) -> list[str]:
-        return self.outcome(settings, winners_only=True).winners() if settings else []
+def _decide(ev: "Evaluation", settings: list[tuple[Knob, float]], *, winners_only: bool = True) -> Outcome:
+    """Decide a list of (knob, value) settings of the profile in one run of its frame. An assumption the profile
+    leaves empty stays empty (to the rules; the cost model uses its default) in scenarios that do not set it."""
+    values: dict[str, Any] = {}
+    for i, (knob, value) in enumerate(settings):
+        for path, v in knob.paths(ev.profile, value).items():
+            if path not in values:
+                values[path] = np.full(len(settings), ev.run.frame[path], dtype=float)
+            values[path][i] = v
+    run = ev.advisor.run(ev.run.frame.vary(values))
+    return run.winners if winners_only else run.outcome
 
 
-def _flips(runs: _Runs, winner: str) -> list[Change]:
-    profile, catalog = runs.profile, runs.catalog
+def _winners(ev: "Evaluation", settings: list[tuple[Knob, float]]) -> list[str]:
+    return _decide(ev, settings).winners() if settings else []
+
+
+def _numeric_flips(ev: "Evaluation", winner: str) -> list[Change]:
     searches = []
     for knob in KNOBS:
-        x0 = knob.get(profile, catalog)
+        x0 = knob.get(ev)
         if x0 is None:
             continue
         for up in (False, True):
             searches.append((knob, x0, up, _ladder(knob, x0, up)))
-    ladder = runs.winners([(k, v) for k, _, _, steps in searches for v in steps])
+    ladder = _winners(ev, [(k, v) for k, _, _, steps in searches for v in steps])
     brackets, i = [], 0
     for knob, x0, up, steps in searches:
         got = ladder[i:i + len(steps)]
@@ -302,7 +286,7 @@ def _flips(runs: _Runs, winner: str) -> list[Change]:
         lo, hi = knob.limits()
         shown = {v: r for v in grid if (r := _round_outwards(v, up, knob.integer)) != v and lo <= r <= hi}
         searched.append((knob, x0, up, grid, shown, list(dict.fromkeys([*grid, *shown.values()]))))
-    found = runs.winners([(knob, v) for knob, *_, values in searched for v in values])
+    found = _winners(ev, [(knob, v) for knob, *_, values in searched for v in values])
     changes, i = [], 0
     for knob, x0, up, grid, shown, values in searched:
         at = dict(zip(values, found[i:i + len(values)]))
@@ -315,38 +299,29 @@ def _flips(runs: _Runs, winner: str) -> list[Change]:
     return changes
 
 
-def _changes(runs: _Runs, winner: str) -> list[Change]:
-    """Every flip point: the numeric inputs', then data residency's."""
-    return _flips(runs, winner) + _residency(runs, winner)
-
-
-def _residency(runs: _Runs, winner: str) -> list[Change]:
-    """Residency is a choice, not a number: try each level in turn, stricter and looser (costs do not change)."""
-    from .costs import CostModel
-
-    profile, catalog, rules = runs.profile, runs.catalog, runs.rules
-    figures = CostModel(profile, catalog).figures(by_month=False)
-    current = profile.data.residency
+def _residency(ev: "Evaluation", winner: str) -> list[Change]:
+    """Residency is a choice, not a number: try each level in turn, stricter and looser."""
+    current = ev.profile.data.residency
     i = RESIDENCY.index(current)
+    tried = [("stricter", RESIDENCY[i + 1:]), ("looser", RESIDENCY[:i][::-1])]
+    levels = [v for _, order in tried for v in order]
+    if not levels:
+        return []
+    run = ev.advisor.run(ev.run.frame.vary({"data.residency": np.array(levels, dtype=object)}))
+    at = dict(zip(levels, run.winners.winners()))
     out = []
-    for direction, order in (("stricter", RESIDENCY[i + 1:]), ("looser", RESIDENCY[:i][::-1])):
-        for value in order:
-            changed = profile.model_copy(update={"data": profile.data.model_copy(update={"residency": value})})
-            new = winner_of(changed, catalog=catalog, rules=rules, figures=figures)
-            if new != winner:
-                out.append(Change(input="data.residency", label="data residency", direction=direction,
-                                  current=current, value=value, winner=new))
-                break
+    for direction, order in tried:
+        value = next((v for v in order if at[v] != winner), None)
+        if value is not None:
+            out.append(Change(input="data.residency", label="data residency", direction=direction,
+                              current=current, value=value, winner=at[value]))
     return out
 
 
-def what_would_change(profile: Profile | dict | str, *, catalog: Catalog | None = None,
-                      rules: RuleSet | None = None, winner: str | None = None) -> list[Change]:
-    """The smallest change found of each key input, in each direction, that gives a different winner."""
-    profile = load_profile(profile)
-    rules = rules or load_rules()
-    winner = winner or winner_of(profile, catalog=catalog, rules=rules)
-    return _changes(_Runs(profile, catalog or load_catalog(), rules), winner)
+def flips(ev: "Evaluation") -> list[Change]:
+    """Every flip point: the numeric inputs', then data residency's."""
+    winner = ev.summary.recommendation
+    return _numeric_flips(ev, winner) + _residency(ev, winner)
 
 
 # -- tornado and Monte Carlo ----------------------------------------------------------------------------------------
@@ -355,15 +330,15 @@ def _knob(r: InputRange) -> Knob:
     return next((k for k in KNOBS if k.input == r.input), Knob(r.input, r.label))
 
 
-def tornado(inputs: list[InputRange], winner: str, top: list[str], runs: _Runs) -> list[Swing]:
+def tornado(ev: "Evaluation", inputs: list[InputRange], winner: str, top: list[str]) -> list[Swing]:
     """Each input alone at the ends of its range: the `top` candidates' TCO there and the winner."""
-    from .scenarios import IDS
-
     settings = [(_knob(r), v) for r in inputs for v in (r.low, r.high)]
-    outcome = runs.outcome(settings)
-    rows = []
-    wins = outcome.winners() if settings else []
+    if not settings:
+        return []
+    outcome = _decide(ev, settings, winners_only=False)
+    wins = outcome.winners()
     at = {c: IDS.index(c) for c in top}
+    rows = []
     for k, r in enumerate(inputs):
         lo, hi = 2 * k, 2 * k + 1
         tco_lo = {c: float(outcome.tco[i, lo]) for c, i in at.items()}
@@ -375,75 +350,57 @@ def tornado(inputs: list[InputRange], winner: str, top: list[str], runs: _Runs) 
     return rows
 
 
-def _scenarios(profile: Profile, inputs: list[InputRange], samples: int, seed: int, runs: _Runs,
-               winners_only: bool = False):
+def _scenarios(ev: "Evaluation", inputs: list[InputRange], samples: int, seed: int, *,
+               winners_only: bool = False) -> Outcome:
     """Decide `samples` joint draws of every range (seeded)."""
-    import numpy as np
-
-    from .scenarios import evaluate
-
     rng = np.random.default_rng(seed)
     values = {r.input: _draw(r, rng.random(samples)) for r in sorted(inputs, key=lambda r: r.input)}
     if not values:  # nothing uncertain: every scenario is the profile itself
-        values = {"usage.requests_per_day": np.full(samples, float(profile.usage.requests_per_day))}
-    return evaluate(profile, values, catalog=runs.catalog, rules=runs.rules, winners_only=winners_only)
+        values = {"usage.requests_per_day": np.full(samples, float(ev.profile.usage.requests_per_day))}
+    run = ev.advisor.run(ev.run.frame.vary(values))
+    return run.winners if winners_only else run.outcome
 
 
-def monte_carlo(profile: Profile, inputs: list[InputRange], samples: int, seed: int, runs: _Runs) -> list[Chance]:
+def monte_carlo(ev: "Evaluation", inputs: list[InputRange], samples: int, seed: int) -> list[Chance]:
     """Each candidate's share of first places and TCO percentiles over `samples` joint draws of every range."""
-    import numpy as np
-
-    from .scenarios import IDS
-
-    outcome = _scenarios(profile, inputs, samples, seed, runs)
+    outcome = _scenarios(ev, inputs, samples, seed)
     counts = np.bincount(outcome.winner, minlength=len(IDS))
     pct = np.percentile(outcome.tco, [10, 50, 90], axis=1)
-    out = [Chance(id=c, label=LABELS[c], probability=float(counts[i]) / samples, tco_p10=float(pct[0, i]),
-                  tco_p50=float(pct[1, i]), tco_p90=float(pct[2, i])) for i, c in enumerate(IDS)]
+    out = [Chance(id=c.id, label=c.label, probability=float(counts[i]) / samples, tco_p10=float(pct[0, i]),
+                  tco_p50=float(pct[1, i]), tco_p90=float(pct[2, i])) for i, c in enumerate(CANDIDATES)]
     out.sort(key=lambda c: (-c.probability, c.tco_p50, c.id))
     return out
 
 
-def robustness(winner: str, probability: float, samples: int) -> str:
+def share_line(winner: str, probability: float, samples: int) -> str:
     """"prompt+rag@api wins in 87 % of 10,000 scenarios" — never rounded up to 100 % or down to 0 %."""
     p = probability * 100
     shown = f"{p:.1f}" if (0 < p < 0.5 or 99.5 <= p < 100) else f"{p:.0f}"
     return f"{winner} wins in {shown} % of {samples:,} scenarios"
 
 
-def for_memo(profile: Profile, winner: str, *, samples: int = DEFAULT_SAMPLES, seed: int = DEFAULT_SEED,
-             catalog: Catalog | None = None, rules: RuleSet | None = None) -> tuple[list[Change], str]:
-    """What the memo states: the flip points and the Monte Carlo robustness line — the same scenarios as
-    `analyse`, decided for their winners only (no percentiles, unbeatable candidates left unpriced)."""
-    from .scenarios import IDS
-
-    catalog, rules = catalog or load_catalog(), rules or load_rules()
-    runs = _Runs(profile, catalog, rules)
-    outcome = _scenarios(profile, ranges(profile, catalog), samples, seed, runs, winners_only=True)
+def robustness(ev: "Evaluation", samples: int = DEFAULT_SAMPLES, seed: int = DEFAULT_SEED) -> str:
+    """The memo's robustness line: the same scenarios as `analyse`, decided for their winners only."""
+    winner = ev.summary.recommendation
+    outcome = _scenarios(ev, ranges(ev), samples, seed, winners_only=True)
     share = float((outcome.winner == IDS.index(winner)).sum()) / samples
-    return _changes(runs, winner), robustness(winner, share, samples)
+    return share_line(winner, share, samples)
 
 
-def analyse(profile: Profile | dict | str, *, samples: int = DEFAULT_SAMPLES, seed: int = DEFAULT_SEED,
-            catalog: Catalog | None = None, rules: RuleSet | None = None) -> Sensitivity:
-    """Tornado, flip points and Monte Carlo for `profile` (the library call behind `advisor sensitivity`)."""
-    from .engine import scored
-    from .errors import InputError
-
+def analyse(ev: "Evaluation", *, samples: int | None = None, seed: int | None = None) -> Sensitivity:
+    """Tornado, flip points and Monte Carlo for an evaluated profile (`advisor sensitivity`)."""
+    samples = DEFAULT_SAMPLES if samples is None else samples
+    seed = DEFAULT_SEED if seed is None else seed
     if not 1 <= samples <= MAX_SAMPLES:
         raise InputError(f"--samples: must be between 1 and {MAX_SAMPLES:,} (got {samples})")
     if not 0 <= seed < 2**63:
         raise InputError(f"--seed: must be a whole number ≥ 0 (got {seed})")
-    profile = load_profile(profile)
-    catalog = catalog or load_catalog()
-    rules = rules or load_rules()
-    _, ranking = scored(profile, catalog=catalog, rules=rules)
-    winner = ranking[0].id
-    top = [r.id for r in ranking if r.eligible][:TOP] or [winner]
-    runs = _Runs(profile, catalog, rules)
-    inputs = ranges(profile, catalog)
-    chances = monte_carlo(profile, inputs, samples, seed, runs)
+    o = ev.run.winners
+    winner = ev.summary.recommendation
+    top = [IDS[i] for i in o.order[:, 0].tolist() if o.eligible[i, 0]][:TOP] or [winner]
+    inputs = ranges(ev)
+    chances = monte_carlo(ev, inputs, samples, seed)
     share = next(c.probability for c in chances if c.id == winner)
-    return Sensitivity(project=profile.project.name, winner=winner, samples=samples, seed=seed,
-                       robustness=robustness(winner, share, samples), ranges=inputs,
-                       tornado=tornado(inputs, winner, top, runs), flips=_changes(runs, winner), monte_carlo=chances)
+    return Sensitivity(project=ev.profile.project.name, winner=winner, samples=samples, seed=seed,
+                       robustness=share_line(winner, share, samples), ranges=inputs,
+                       tornado=tornado(ev, inputs, winner, top), flips=ev.changes, monte_carlo=chances)

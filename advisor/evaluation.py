@@ -1,0 +1,374 @@
+"""One owner per run: an `Advisor` loads a catalog and a rule set once; `Advisor.evaluate(profile)` returns an
+`Evaluation` whose stages — effective assumptions, costs, fired rules, ranking, decision, trace, sensitivity, memo —
+are each computed once, on first use, and shared by every view of it.
+
+The same stages serve many scenarios at once: a `Run` prices and ranks every scenario of a frame (see `frame`), so
+a batch of profiles, Monte Carlo draws and flip-point searches go through exactly the code one decision does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from functools import cache, cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from . import __version__
+from .candidates import Candidate, parse
+from .catalog import Catalog, Used, load_catalog, provenance
+from .costs import BYTES_PER_PARAM, Cost, CostModel, Facts
+from .decision import ALL_VETOED, Decision, Path as PathModel, Priced, Ranked, Recommendation, RulesetInfo, Summary
+from .engine import CANDIDATES, Outcome, candidate_context, confidence, score
+from .fmt import usd
+from .frame import Array, Frame
+from .io import load_profile
+from .prices import Prices
+from .rules import RuleSet, load_rules
+from .schema import Assumptions, Profile, numeric_fields
+from .settings import Settings, effective, settings
+
+if TYPE_CHECKING:
+    from .report import Templates
+    from .sensitivity import Change, Sensitivity
+
+
+def _at(value: Array, j: int) -> Any:
+    """Scenario j's value of a column, as a plain Python value (None where unknown)."""
+    v = value.flat[0] if value.ndim == 0 else value[j]
+    if isinstance(v, np.generic):
+        v = v.item()
+    return None if isinstance(v, float) and v != v else v
+
+
+class Advisor:
+    """Decides profiles against one catalog and one rule set (the shipped ones unless given), each loaded once,
+    on first use. `catalog`: a Catalog or a TOML file layered over the shipped one; `rules`: a RuleSet, or rule
+    directories (or files) loaded after the shipped rules (only them with `shipped_rules=False`)."""
+
+    def __init__(self, catalog: Catalog | str | Path | None = None,
+                 rules: RuleSet | str | Path | Sequence[str | Path] | None = None, *, shipped_rules: bool = True):
+        self._catalog = catalog
+        self._rules = rules
+        self._shipped_rules = shipped_rules
+
+    @cached_property
+    def catalog(self) -> Catalog:
+        return self._catalog if isinstance(self._catalog, Catalog) else load_catalog(self._catalog)
+
+    @cached_property
+    def rules(self) -> RuleSet:
+        if isinstance(self._rules, RuleSet):
+            return self._rules
+        dirs = [] if self._rules is None else [self._rules] if isinstance(self._rules, (str, Path)) else self._rules
+        return load_rules(*dirs, include_shipped=self._shipped_rules)
+
+    @cached_property
+    def prices(self) -> Prices:
+        return Prices(self.catalog.price_timestamp)
+
+    @cached_property
+    def templates(self) -> Templates:
+        from .report import Templates
+
+        return Templates()
+
+    def evaluate(self, profile: Profile | dict[str, Any] | str | Path) -> Evaluation:
+        """A profile (validated Profile, dict or JSON file path, '-' for stdin) ready to be decided."""
+        return Evaluation(self, load_profile(profile))
+
+    def run(self, frame: Frame) -> Run:
+        return Run(self, frame)
+
+    def check(self, profile: Profile) -> None:
+        """Raise the UnknownIdError a profile's GPU or model ids would raise when priced (so one bad line of a
+        batch fails alone)."""
+        a = profile.assumptions
+        if a.gpu is not None:
+            self.catalog.gpu(a.gpu)
+        if a.fine_tune_api_model is not None:
+            self.catalog.fine_tune_prices(a.fine_tune_api_model)
+        for model in (a.api_model, a.api_model_high_accuracy):
+            if model is not None:
+                self.prices.check(model)
+
+    def summaries(self, profiles: Sequence[Profile], lines: Sequence[int]) -> list[Summary]:
+        """The batch summary of each profile, decided together as one frame."""
+        run = self.run(Frame.of(profiles))
+        return [run.summary(j, line) for j, line in enumerate(lines)]
+
+
+class Run:
+    """The stages of one frame, each computed once: effective assumptions, the cost model, scores and ranking."""
+
+    def __init__(self, advisor: Advisor, frame: Frame):
+        self.advisor, self.frame = advisor, frame
+
+    @cached_property
+    def values(self) -> dict[str, Array]:
+        """Every effective assumption by its flat name."""
+        return effective(self.frame, self.advisor.catalog)
+
+    @cached_property
+    def settings(self) -> Settings:
+        return settings(self.values, self.advisor.catalog)
+
+    @cached_property
+    def costs(self) -> CostModel:
+        return CostModel(self.frame, self.settings, self.advisor.catalog, self.advisor.prices)
+
+    @cached_property
+    def outcome(self) -> Outcome:
+        """Every candidate priced and ranked (with the rules that fired, for one scenario)."""
+        return score(self.frame, self.costs, self.advisor.rules, self.labels, prune=False,
+                     keep_fired=self.frame.n == 1)
+
+    @cached_property
+    def winners(self) -> Outcome:
+        """Ranked for the winners only: candidates that cannot win are left unpriced (see `engine.score`)."""
+        return score(self.frame, self.costs, self.advisor.rules, self.labels)
+
+    def labels(self, c: Candidate) -> Array:
+        """The concrete model of candidate `c` in words, per scenario."""
+        return np.array([self.label(c, j) for j in range(self.frame.n)], dtype=object)
+
+    def label(self, c: Candidate, j: int) -> str:
+        s = self.settings
+        if c.serving == "api":
+            if c.adaptation == "fine-tune":
+                return f"{_at(s.api.fine_tune_model, j)} fine-tuned (hosted)"
+            return f"{_at(self.costs.api_model, j)} (hosted)"
+        n = _at(np.asarray(self.costs.serving_params(c)), j)
+        if c.serving == "self-host":
+            return f"open {n / 1e9:g}B {_at(s.serving.precision, j)} on {_at(s.gpu.id, j)}"
+        precision = _at(s.on_device.precision, j)
+        return f"on-device {n / 1e9:g}B {precision} ({n * BYTES_PER_PARAM[precision] / 1e9:.1f} GB)"
+
+    def summary(self, j: int, line: int = 0) -> Summary:
+        """Scenario j's decision in one line (what `advisor batch` writes)."""
+        o = self.winners
+        top, runner, margin = o.verdict(j)
+        c = CANDIDATES[top]
+        cost = self.costs.figures(c).cost
+        return Summary(line=line, project=_at(self.frame["project.name"], j), recommendation=c.id, label=c.label,
+                       score=float(o.score[top, j]), confidence=confidence(margin), margin=margin,
+                       runner_up=CANDIDATES[runner].id if runner is not None else None,
+                       eligible=int(o.eligible[:, j].sum()), all_vetoed=not o.eligible[top, j],
+                       tco_usd=_at(cost["tco_usd"], j), upfront_usd=_at(cost["upfront_usd"], j),
+                       monthly_usd_first=_at(cost["monthly_usd_first"], j),
+                       monthly_usd_last=_at(cost["monthly_usd_last"], j),
+                       cost_per_request_usd=_at(cost["cost_per_request_usd"], j),
+                       horizon_months=int(_at(self.frame["preferences.horizon_months"], j)))
+
+
+# Facts the rules read that are whole numbers, and the profile's counts: shown as such, not as 4.0.
+_INTEGERS = frozenset(f"candidate.{k}" for k, f in Facts.model_fields.items() if "int" in str(f.annotation))
+
+
+def _plain(path: str, value: Any) -> Any:
+    """A clause value or fact as JSON shows it: counts as whole numbers."""
+    if isinstance(value, float) and value.is_integer() and (
+            path in _INTEGERS or (path in numeric_fields() and numeric_fields()[path][1])):
+        return int(value)
+    return value
+
+
+class Evaluation:
+    """One profile, evaluated: each stage computed once, on first use."""
+
+    def __init__(self, advisor: Advisor, profile: Profile):
+        self.advisor = advisor
+        self.profile = profile
+        self.run = advisor.run(Frame.of([profile]))
+
+    # -- the candidates ----------------------------------------------------------------------------------------------
+
+    def _cost(self, c: Candidate) -> Cost:
+        costs = self.run.costs
+        figures = costs.figures(c).cost
+        months = self.profile.preferences.horizon_months
+        series = costs.monthly_series(c).reshape(-1)[:months]
+        return Cost(**{k: _at(v, 0) for k, v in figures.items()}, monthly_usd=series.tolist())
+
+    def _facts(self, c: Candidate) -> Facts:
+        facts = {k: _plain(f"candidate.{k}", _at(v, 0)) for k, v in self.run.costs.figures(c).facts.items()}
+        return Facts(**facts, model=self.run.label(c, 0), api_twin=c.api_twin.id if c.serving == "self-host" else None)
+
+    @cached_property
+    def priced(self) -> list[Priced]:
+        """Every candidate's costs and facts (`advisor costs`)."""
+        return [Priced(**PathModel.fields_of(c), cost=self._cost(c), facts=self._facts(c)) for c in CANDIDATES]
+
+    # -- the decision ------------------------------------------------------------------------------------------------
+
+    @cached_property
+    def decision(self) -> Decision:
+        o = self.run.outcome
+        ranked = []
+        for i in o.order[:, 0].tolist():
+            c = CANDIDATES[i]
+            fired = [r for r, f in o.fired[c] if f[0]]
+            reasons = sorted((r.effect for r in fired if not r.spec.veto), key=lambda x: (-abs(x.points), x.rule))
+            ranked.append(Ranked(**PathModel.fields_of(c), eligible=bool(o.eligible[i, 0]),
+                                 vetoes=[r.effect for r in fired if r.spec.veto], score=float(o.score[i, 0]),
+                                 reasons=reasons, cost_points=float(o.cost_points[i, 0]), cost=self._cost(c),
+                                 facts=self._facts(c)))
+        top = ranked[0]
+        _, _, margin = o.verdict(0)
+        rules = self.advisor.rules
+        recommendation = Recommendation(
+            id=top.id, adaptation=top.adaptation, retrieval=top.retrieval, serving=top.serving, label=top.label,
+            score=top.score, confidence=confidence(margin), margin=margin, summary=self._summary(top))
+        return Decision(schema_version=1, project=self.profile.project.name, recommendation=recommendation,
+                        ranking=ranked, assumptions=self.assumptions,
+                        ruleset=RulesetInfo(version=rules.version, digest=rules.digest), advisor_version=__version__,
+                        warnings=[] if top.eligible else [ALL_VETOED], profile=self.profile)
+
+    def _summary(self, top: Ranked) -> str:
+        months = self.profile.preferences.horizon_months
+        reason = f" Main reason: {top.reasons[0].why}" if top.reasons and top.reasons[0].points > 0 else ""
+        per_request = (f", {usd(top.cost.cost_per_request_usd)} per request"
+                       if top.cost.cost_per_request_usd is not None else "")
+        return (f"{top.label}: {usd(top.cost.tco_usd)} over {months} months ({usd(top.cost.monthly_usd_first)}/month "
+                f"at first{per_request}).{reason}")
+
+    @cached_property
+    def summary(self) -> Summary:
+        """The decision in one line, as `advisor batch` writes it."""
+        return self.run.summary(0)
+
+    @cached_property
+    def assumptions(self) -> list[Used]:
+        """Every default and price the figures used, with its source and date, in a stable order."""
+        catalog, stated, values = self.advisor.catalog, self.profile.assumptions, self.run.values
+        out = []
+        for name in Assumptions.model_fields:
+            overridden = getattr(stated, name) is not None
+            if name in catalog.defaults or overridden:
+                out.append(provenance(name, overridden, catalog, _plain(f"assumptions.{name}", _at(values[name], 0))))
+        gpu_id = _at(values["gpu"], 0)
+        g = catalog.gpu(gpu_id)
+        out.append(Used(name=f"gpu.{gpu_id}", value=f"{g.name}: {g.bf16_tflops:g} TFLOP/s BF16, "
+                        f"{g.bandwidth_tbs:g} TB/s, {g.memory_gb:g} GB", source=g.source, date=g.date))
+        hourly = _at(values["gpu_hourly_usd"], 0)
+        out.append(provenance("gpu_hourly_usd", True, catalog, hourly) if stated.gpu_hourly_usd else
+                   Used(name="gpu_hourly_usd", value=g.hourly_usd, source=g.source, date=g.date))
+        at = catalog.price_timestamp
+        model = _at(self.run.costs.api_model, 0)
+        from .prices import version
+
+        out.append(Used(name=f"api_price.{model}", value=self.advisor.prices.rates(model).describe,
+                        source=f"genai-prices {version()}, prices in force at {at:%Y-%m-%d}", date=f"{at:%Y-%m-%d}"))
+        ft_model = _at(values["fine_tune_api_model"], 0)
+        ft = catalog.fine_tune_prices(ft_model)
+        out.append(Used(name=f"fine_tune_price.{ft_model}",
+                        value=f"training ${ft.training_usd_per_mtok:g}/M tokens; input ${ft.input_usd_per_mtok:g}/M, "
+                              f"cached ${ft.cached_input_usd_per_mtok:g}/M, output ${ft.output_usd_per_mtok:g}/M",
+                        source=ft.source, date=ft.date))
+        return out
+
+    # -- the trace ---------------------------------------------------------------------------------------------------
+
+    def explain(self, candidate: str | None = None) -> list[dict[str, Any]]:
+        """For each candidate (or one), every rule — fired or not — with each clause's values and result. A rule whose
+        selector excludes the candidate is listed with `applies: false` (it cannot fire) and its clauses' values."""
+        wanted = parse(candidate) if candidate is not None else None
+        rules = self.advisor.rules
+        out = []
+        for c in CANDIDATES:
+            if wanted is not None and c != wanted:
+                continue
+            ctx = candidate_context(self.run.frame.columns, c, self.run.costs.figures(c),
+                                    np.array(self.run.label(c, 0), dtype=object))
+            applying = set(map(id, rules.shapes[c].rules))
+            trace = []
+            for r in rules.rules:
+                clauses = [{"group": group, "clause": cl.text, "result": bool(cl(ctx)[0]),
+                            "values": {path: _plain(path, _at(np.asarray(ctx[path]), 0)) for path in cl.paths}}
+                           for group, cl in r.clauses()]
+                applies = id(r) in applying
+                trace.append({"rule": r.id, "title": r.spec.title, "applies": applies,
+                              "fired": applies and bool(r.fires(ctx)), "effect": "veto" if r.spec.veto else r.spec.points,
+                              "clauses": clauses})
+            out.append({"id": c.id, "rules": trace})
+        return out
+
+    # -- robustness and the memo -------------------------------------------------------------------------------------
+
+    def sensitivity(self, samples: int | None = None, seed: int | None = None) -> Sensitivity:
+        """Tornado, flip points and Monte Carlo (`advisor sensitivity`)."""
+        from .sensitivity import analyse
+
+        return analyse(self, samples=samples, seed=seed)
+
+    @cached_property
+    def changes(self) -> list[Change]:
+        """The smallest change found of each key input, in each direction, that gives a different winner."""
+        from .sensitivity import flips
+
+        return flips(self)
+
+    @cached_property
+    def robustness(self) -> str:
+        """The winner's Monte Carlo share of first place, in words (the memo's robustness line)."""
+        from .sensitivity import robustness
+
+        return robustness(self)
+
+    def memo(self, *, date: str | None = None, template: str | Path | None = None) -> str:
+        """The Markdown decision memo: exactly what `advisor decide PROFILE` prints."""
+        from .report import memo
+
+        return memo(self, self.advisor.templates, date=date, template=template)
+
+
+# -- the module-level verbs: thin wrappers over an Advisor -------------------------------------------------------------
+
+@cache
+def default_advisor() -> Advisor:
+    """The Advisor with the shipped catalog and rules, which the module-level verbs share."""
+    return Advisor()
+
+
+Source = Profile | dict[str, Any] | str | Path
+CatalogArg = Catalog | str | Path | None
+RulesArg = RuleSet | str | Path | Sequence[str | Path] | None
+
+
+def evaluate(profile: Source, *, catalog: CatalogArg = None, rules: RulesArg = None) -> Evaluation:
+    advisor = default_advisor() if catalog is None and rules is None else Advisor(catalog, rules)
+    return advisor.evaluate(profile)
+
+
+def decide(profile: Source, *, catalog: CatalogArg = None, rules: RulesArg = None) -> Decision:
+    """Price, score and rank every candidate path for `profile` (a Profile, a dict, or a JSON file path)."""
+    return evaluate(profile, catalog=catalog, rules=rules).decision
+
+
+def costs(profile: Source, *, catalog: CatalogArg = None) -> list[Priced]:
+    """Every candidate's costs and facts (`advisor costs`)."""
+    return evaluate(profile, catalog=catalog).priced
+
+
+def explain(profile: Source, candidate: str | None = None, *, catalog: CatalogArg = None,
+            rules: RulesArg = None) -> list[dict[str, Any]]:
+    """Every rule for each candidate (or one), fired or not, with each clause's values (`advisor explain`)."""
+    return evaluate(profile, catalog=catalog, rules=rules).explain(candidate)
+
+
+def summarize(profile: Source, *, catalog: CatalogArg = None, rules: RulesArg = None) -> Summary:
+    """The decision in one line, as `advisor batch` writes it."""
+    return evaluate(profile, catalog=catalog, rules=rules).summary
+
+
+def sensitivity(profile: Source, *, samples: int | None = None, seed: int | None = None, catalog: CatalogArg = None,
+                rules: RulesArg = None) -> Sensitivity:
+    """Tornado, flip points and Monte Carlo (`advisor sensitivity`)."""
+    return evaluate(profile, catalog=catalog, rules=rules).sensitivity(samples=samples, seed=seed)
+
+
+def memo(profile: Source, *, date: str | None = None, template: str | Path | None = None, catalog: CatalogArg = None,
+         rules: RulesArg = None) -> str:
+    """The Markdown decision memo: exactly what `advisor decide PROFILE` prints."""
+    return evaluate(profile, catalog=catalog, rules=rules).memo(date=date, template=template)
