@@ -321,10 +321,9 @@ def training(params: Annotated[float, typer.Option("--params", help="Model param
              gpu_hourly_usd: HourlyOpt = None, format: FormatOpt = Format.markdown,
              catalog: CatalogOpt = None) -> None:
     """Training compute: FLOPs ≈ 6·N·D, GPU-hours and cost."""
-    from .costs import estimate_training
     from .fmt import num, usd
 
-    r = estimate_training(_advisor(catalog).catalog, params, tokens, gpu, mfu=mfu, gpu_hourly_usd=gpu_hourly_usd)
+    r = _advisor(catalog).estimate_training(params, tokens, gpu, mfu=mfu, gpu_hourly_usd=gpu_hourly_usd)
     _estimate_out(r, format, [f"FLOPs:     {r.flops:.3g} (6 × {num(params)} params × {num(tokens)} tokens)",
                               f"GPU-hours: {r.gpu_hours:,.0f} on {gpu} at MFU {r.mfu:g}",
                               f"Cost:      {usd(r.cost_usd)} at ${r.gpu_hourly_usd:g}/GPU-hour"])
@@ -340,10 +339,8 @@ def serving(params: Annotated[float, typer.Option("--params", help="Model parame
             gpu_hourly_usd: HourlyOpt = None, format: FormatOpt = Format.markdown,
             catalog: CatalogOpt = None) -> None:
     """Self-hosted serving: GPUs per replica, output tokens/s, USD per million output tokens."""
-    from .costs import estimate_serving
-
-    r = estimate_serving(_advisor(catalog).catalog, params, gpu, precision, input_tokens=input_tokens,
-                         output_tokens=output_tokens, gpu_hourly_usd=gpu_hourly_usd)
+    r = _advisor(catalog).estimate_serving(params, gpu, precision, input_tokens=input_tokens,
+                                           output_tokens=output_tokens, gpu_hourly_usd=gpu_hourly_usd)
     _estimate_out(r, format, [f"GPUs per replica:   {r.gpus_per_replica} × {gpu} ({precision})",
                               f"Output tokens/s:    {r.output_tokens_per_s:,.0f} at {r.batch} sequences in flight",
                               f"USD per M output:   ${r.usd_per_million_output_tokens:.3f} at "
@@ -358,10 +355,9 @@ def api(model: Annotated[str, typer.Option("--model", help="Hosted model id know
                                                    "prompt cache.")] = 0,
         format: FormatOpt = Format.markdown, catalog: CatalogOpt = None) -> None:
     """Hosted API price of one usage, from genai-prices."""
-    from .costs import estimate_api
     from .fmt import usd
 
-    r = estimate_api(_advisor(catalog).prices, model, input_tokens, output_tokens, cached_tokens)
+    r = _advisor(catalog).estimate_api(model, input_tokens, output_tokens, cached_tokens)
     _estimate_out(r, format, [f"Cost: {usd(r.usd)} (${r.usd:.6g})", f"Prices: {r.prices}"])
 
 

@@ -4,7 +4,7 @@ from pydantic import BaseModel, ConfigDict
 
 from .candidates import Candidate
 from .catalog import Used
-from .costs import Cost, Facts
+from .cost_model import Cost, Facts
 from .rules import Reason, Veto
 from .schema import Profile
 

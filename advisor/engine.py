@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from .candidates import Candidate, all_candidates
-from .costs import CostModel, Figures
+from .cost_model import CostModel, Figures
 from .frame import Array, Frame
 from .rules import Rule, RuleSet
 

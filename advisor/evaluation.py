@@ -18,20 +18,21 @@ import numpy as np
 from . import __version__
 from .candidates import Candidate, parse
 from .catalog import Catalog, Used, load_catalog, provenance
-from .costs import BYTES_PER_PARAM, Cost, CostModel, Facts
+from .cost_model import (BYTES_PER_PARAM, ApiEstimate, Cost, CostModel, Facts, ServingEstimate, TrainingEstimate,
+                    estimate_api, estimate_serving, estimate_training)
 from .decision import ALL_VETOED, Decision, Path as PathModel, Priced, Ranked, Recommendation, RulesetInfo, Summary
 from .engine import CANDIDATES, Outcome, candidate_context, confidence, score
 from .fmt import usd
 from .frame import Array, Frame
 from .io import load_profile
 from .prices import Prices
-from .rules import RuleSet, load_rules
-from .schema import Assumptions, Profile, numeric_fields
+from .rules import RuleSet, known_fields, load_rules
+from .schema import BOOL, Assumptions, Profile, numeric_fields
 from .settings import Settings, effective, settings
 
 if TYPE_CHECKING:
     from .report import Templates
-    from .sensitivity import Change, Sensitivity
+    from .robustness import Change, Sensitivity
 
 
 def _at(value: Array, j: int) -> Any:
@@ -92,6 +93,22 @@ class Advisor:
         for model in (a.api_model, a.api_model_high_accuracy):
             if model is not None:
                 self.prices.check(model)
+
+    def estimate_training(self, params: float, tokens: float, gpu: str, *, mfu: float | None = None,
+                          gpu_hourly_usd: float | None = None) -> TrainingEstimate:
+        """Training compute: FLOPs ≈ 6·N·D, GPU-hours and cost (`advisor estimate training`)."""
+        return estimate_training(self.catalog, params, tokens, gpu, mfu=mfu, gpu_hourly_usd=gpu_hourly_usd)
+
+    def estimate_serving(self, params: float, gpu: str, precision: str, *, input_tokens: int = 1000,
+                         output_tokens: int = 200, gpu_hourly_usd: float | None = None,
+                         concurrency: int | None = None) -> ServingEstimate:
+        """Self-hosted serving: GPUs per replica, output tokens/s, USD per million output tokens."""
+        return estimate_serving(self.catalog, params, gpu, precision, input_tokens=input_tokens,
+                                output_tokens=output_tokens, gpu_hourly_usd=gpu_hourly_usd, concurrency=concurrency)
+
+    def estimate_api(self, model: str, input_tokens: int, output_tokens: int, cached_tokens: int = 0) -> ApiEstimate:
+        """Hosted-API price of one usage, genai-prices' own figure (`input_tokens` includes `cached_tokens`)."""
+        return estimate_api(self.prices, model, input_tokens, output_tokens, cached_tokens)
 
     def summaries(self, profiles: Sequence[Profile], lines: Sequence[int]) -> list[Summary]:
         """The batch summary of each profile, decided together as one frame."""
@@ -167,7 +184,9 @@ _INTEGERS = frozenset(f"candidate.{k}" for k, f in Facts.model_fields.items() if
 
 
 def _plain(path: str, value: Any) -> Any:
-    """A clause value or fact as JSON shows it: counts as whole numbers."""
+    """A clause value or fact as JSON shows it: yes/no as booleans, counts as whole numbers."""
+    if isinstance(value, float) and known_fields().get(path) == BOOL:
+        return bool(value)
     if isinstance(value, float) and value.is_integer() and (
             path in _INTEGERS or (path in numeric_fields() and numeric_fields()[path][1])):
         return int(value)
@@ -298,21 +317,21 @@ class Evaluation:
 
     def sensitivity(self, samples: int | None = None, seed: int | None = None) -> Sensitivity:
         """Tornado, flip points and Monte Carlo (`advisor sensitivity`)."""
-        from .sensitivity import analyse
+        from .robustness import analyse
 
         return analyse(self, samples=samples, seed=seed)
 
     @cached_property
     def changes(self) -> list[Change]:
         """The smallest change found of each key input, in each direction, that gives a different winner."""
-        from .sensitivity import flips
+        from .robustness import flips
 
         return flips(self)
 
     @cached_property
     def robustness(self) -> str:
         """The winner's Monte Carlo share of first place, in words (the memo's robustness line)."""
-        from .sensitivity import robustness
+        from .robustness import robustness
 
         return robustness(self)
 

@@ -47,7 +47,7 @@ CANDIDATE_SHAPE: dict[str, Kind] = {
 @cache
 def known_fields() -> dict[str, Kind]:
     """Every path a clause may read: profile fields, derived eval facts, and each candidate's costs and facts."""
-    from .costs import Cost, Facts
+    from .cost_model import Cost, Facts
 
     cost = kinds_of(Cost, "cost.")
     cost.pop("cost.monthly_usd", None)

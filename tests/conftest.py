@@ -1,16 +1,12 @@
 import json
 import os
-import tempfile
 from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, settings
 
+import advisor
 from advisor.io import load_profile
-
-# Hermetic: the start-up cache (advisor/cache.py) lives in a fresh directory for each test run.
-_CACHE = tempfile.TemporaryDirectory(prefix="advisor-test-cache-")  # removed when the test run ends
-os.environ["ADVISOR_CACHE_DIR"] = _CACHE.name
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = sorted((ROOT / "examples").glob("*.json"))
@@ -33,3 +29,8 @@ def chatbot() -> dict:
 
 def profile_of(data: dict):
     return load_profile(data)
+
+
+def priced(profile, catalog=None) -> dict:
+    """Every candidate's costs and facts, by id."""
+    return {p.id: p for p in advisor.costs(profile, catalog=catalog)}

@@ -3,12 +3,13 @@
 import csv
 import io
 import json
+import os
 
 import pytest
 from typer.testing import CliRunner
 
 import advisor
-from advisor.batch import COLUMNS, MAX_LINE_BYTES, read_lines, records, summary_of
+from advisor.batch import COLUMNS, MAX_LINE_BYTES, read_lines, records
 from advisor.cli import app
 from advisor.examples import generate
 from conftest import EXAMPLES
@@ -20,14 +21,21 @@ def jsonl(profiles) -> str:
     return "".join(json.dumps(p) + "\n" for p in profiles)
 
 
-def test_ten_thousand_generated_profiles_match_decide_one_by_one():
-    profiles = generate(10_000, seed=6)
+# The long run (10,000 profiles) is for releases: ADVISOR_LONG_TESTS=1 pytest tests/test_batch.py
+GENERATED = 10_000 if os.environ.get("ADVISOR_LONG_TESTS") else 1_000
+
+
+def test_generated_profiles_match_deciding_each_alone():
+    profiles = generate(GENERATED, seed=6)
     lines = [(i, json.dumps(p).encode()) for i, p in enumerate(profiles, 1)]
     got = list(records(lines, jobs=2))  # large enough to fan out over worker processes
-    assert [r["line"] for r in got] == list(range(1, 10_001))
+    assert [r["line"] for r in got] == list(range(1, GENERATED + 1))
     assert all(r["ok"] for r in got)
+    one = advisor.Advisor()
     for p, record in zip(profiles, got):
-        assert record == summary_of(advisor.decide(p), record["line"]).model_dump()
+        alone = one.evaluate(p)
+        assert record == alone.summary.model_copy(update={"line": record["line"]}).model_dump()
+        assert record["recommendation"] == alone.decision.recommendation.id
 
 
 def test_in_process_and_worker_runs_agree():

@@ -1,10 +1,10 @@
 import pytest
 
+import advisor
 from advisor.catalog import DERIVED_DEFAULTS, load_catalog
-from advisor.costs import CostModel, price
 from advisor.errors import CatalogError
 from advisor.schema import Assumptions
-from conftest import profile_of
+from conftest import priced, profile_of
 
 
 def test_every_default_has_a_source_and_date():
@@ -24,10 +24,10 @@ def test_catalog_file_overrides_a_price(tmp_path, chatbot):
                  'source = "our payroll"\ndate = "2026-10"\n')
     cat = load_catalog(f)
     assert cat.gpus["h100"].hourly_usd == 1.0 and cat.gpus["h100"].bf16_tflops == 989
-    cheap = price(profile_of(chatbot), cat)["prompt@self-host"].cost
-    dear = price(profile_of(chatbot))["prompt@self-host"].cost
+    cheap = priced(profile_of(chatbot), cat)["prompt@self-host"].cost
+    dear = priced(profile_of(chatbot))["prompt@self-host"].cost
     assert cheap.monthly_usd_first < dear.monthly_usd_first
-    used = {u.name: u for u in CostModel(profile_of(chatbot), cat).assumptions_used()}
+    used = {u.name: u for u in advisor.Advisor(cat).evaluate(chatbot).assumptions}
     assert used["engineer_monthly_usd"].source == "our payroll"
 
 
@@ -61,9 +61,11 @@ def test_missing_catalog_file(tmp_path):
 
 def test_profile_assumption_overrides_are_used_and_credited(chatbot):
     chatbot["assumptions"] = {"gpu": "a100-80gb", "gpu_hourly_usd": 1.2, "mfu": 0.5}
-    model = CostModel(profile_of(chatbot))
-    assert model.gpu_hourly == 1.2 and model.a.mfu == 0.5
-    used = {u.name: u for u in model.assumptions_used()}
-    assert used["mfu"].source.startswith("profile assumptions")
+    ev = advisor.evaluate(chatbot)
+    used = {u.name: u for u in ev.assumptions}
+    assert used["mfu"].source.startswith("profile assumptions") and used["mfu"].value == 0.5
     assert used["gpu_hourly_usd"].value == 1.2
+    chatbot["assumptions"] = {}
+    plain = advisor.evaluate(chatbot).priced
+    assert [p.cost.training_usd for p in ev.priced] != [p.cost.training_usd for p in plain]  # MFU and GPU price used
     assert "gpu.a100-80gb" in used and used["api_price.gpt-4.1-mini"].value.startswith("OpenAI gpt-4.1-mini")

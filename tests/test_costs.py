@@ -7,11 +7,16 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+import advisor
 from advisor.candidates import all_candidates, parse
 from advisor.catalog import load_catalog
-from advisor.costs import CostModel, break_even, estimate_api, estimate_serving, estimate_training, price
 from advisor.errors import UnknownIdError
-from conftest import example_data, profile_of
+from conftest import example_data, priced, profile_of
+
+ADVISOR = advisor.Advisor()
+estimate_training, estimate_serving, estimate_api = (ADVISOR.estimate_training, ADVISOR.estimate_serving,
+                                                     ADVISOR.estimate_api)
+price = priced
 
 
 # -- the candidate space --------------------------------------------------------------------------------------------
@@ -121,15 +126,21 @@ def test_on_device_feasibility_depends_on_model_size(chatbot):
 
 
 def test_self_hosting_breaks_even_at_high_volume():
-    p = profile_of(example_data("content-moderation"))
-    model = CostModel(p)
-    ft_self = parse("fine-tune@self-host")
-    plan, twin = model.plan(ft_self), model.plan(ft_self.api_twin)
-    v = break_even(plan, twin)
-    assert v is not None and v > 0
-    assert plan.monthly(v * 1.0001) <= twin.monthly(v * 1.0001) + 1e-6
-    assert plan.monthly(v * 0.98) > twin.monthly(v * 0.98)
-    assert price(p)["fine-tune@self-host"].facts.break_even_month == 1  # 5M/day is already past it
+    data = example_data("content-moderation")
+    got = price(data)["fine-tune@self-host"].facts
+    v = got.break_even_requests_per_day
+    assert v is not None and v > 0 and got.api_twin == "fine-tune@api"
+    assert got.break_even_month == 1  # 5M/day is already past it
+
+    def monthly(volume):  # first month's cost of the self-hosted path and its API twin at `volume`
+        data["usage"].update(requests_per_day=volume, monthly_growth=0)
+        p = price(data)
+        return p["fine-tune@self-host"].cost.monthly_usd_first, p["fine-tune@api"].cost.monthly_usd_first
+
+    mine, twin = monthly(v * 1.0001)
+    assert mine <= twin + 1e-6
+    mine, twin = monthly(v * 0.98)
+    assert mine > twin
 
 
 def test_agent_calls_multiply_api_cost(chatbot):

@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 
 import advisor
 from advisor.cli import app
-from advisor.engine import Decision
+from advisor.decision import Decision
 from conftest import EXAMPLES, ROOT, example_data
 
 runner = CliRunner()

@@ -10,18 +10,18 @@ from pathlib import Path
 from hypothesis import given, strategies as st
 
 import advisor
-from advisor.batch import decide_line, summarize, summary_of
+from advisor.batch import decide_lines
 from advisor.catalog import load_catalog
-from advisor.engine import Decision
+from advisor.decision import Decision
 from advisor.errors import CatalogError, InputError, RuleError, TemplateError
 from advisor.interview import load_answers
-from advisor.report import memo
 from advisor.rules import load_rules
 from strategies import json_values, profiles
 from conftest import ROOT
 from test_memo import check_markdown
 
-SOME_DECISION = advisor.decide(ROOT / "examples" / "customer-chatbot.json")
+ADVISOR = advisor.Advisor()
+SOME_EVALUATION = ADVISOR.evaluate(ROOT / "examples" / "customer-chatbot.json")
 
 
 _INPUTS = tempfile.TemporaryDirectory(prefix="advisor-fuzz-")  # removed when the test run ends
@@ -48,14 +48,18 @@ def test_generated_profiles_decide_end_to_end(data):
                   c.training_usd, *c.monthly_usd):
             assert math.isfinite(v) and v >= 0
         assert math.isfinite(r.score)
-    assert summarize(data) == summary_of(d)
+    s, top = advisor.summarize(data), d.ranking[0]
+    runner = next((r.id for r in d.ranking[1:] if r.eligible), None)
+    assert (s.recommendation, s.score, s.confidence, s.margin, s.runner_up, s.tco_usd, s.eligible) == (
+        top.id, top.score, d.recommendation.confidence, d.recommendation.margin, runner, top.cost.tco_usd,
+        sum(r.eligible for r in d.ranking))
 
 
 @given(profiles())
 def test_generated_profiles_render_a_clean_memo(data):
     # free text from the profile is covered by the escaping tests; here the generated numbers and choices
     data["project"].update(name="Fuzzed project", description=None, deciders=[])
-    text = memo(advisor.decide(data), date="2026-01-01")
+    text = advisor.memo(data, date="2026-01-01")
     assert check_markdown(text) == []  # no None/nan/inf, template debris, empty sections or ragged tables
 
 
@@ -78,7 +82,7 @@ def test_profile_loader_takes_any_json(value):
 
 @given(st.binary(max_size=400))
 def test_batch_lines_take_any_bytes(data):
-    record = decide_line(7, data)
+    (record,) = decide_lines(ADVISOR, [(7, data)])
     assert record["line"] == 7 and isinstance(record["ok"], bool)
     assert record["ok"] or record["error"].startswith("line 7: ")
 
@@ -113,6 +117,6 @@ def test_answers_loader_takes_anything(data):
 def test_templates_take_any_text(text):
     path = _file(text.encode("utf-8", "surrogatepass"), ".j2")
     try:
-        assert isinstance(memo(SOME_DECISION, template=path, date="2026-01-01"), str)
+        assert isinstance(SOME_EVALUATION.memo(template=path, date="2026-01-01"), str)
     except (TemplateError, InputError) as e:
         assert str(e)

@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 import advisor
 from advisor.cli import app
-from advisor.sensitivity import KNOBS, RESIDENCY
+from advisor.robustness import KNOBS, RESIDENCY
 from conftest import EXAMPLES, ROOT, example_data
 
 runner = CliRunner()
@@ -133,7 +133,7 @@ def test_mermaid_series_has_one_value_per_month_matching_the_json(name):
 def test_each_stated_change_gives_the_stated_winner(name):
     profile = advisor.load_profile(example_data(name))
     base = advisor.decide(profile).recommendation.id
-    changes = advisor.what_would_change(profile)
+    changes = advisor.evaluate(profile).changes
     assert changes, "these examples all have at least one flip point"
     knobs = {k.input: k for k in KNOBS}
     for c in changes:
@@ -145,7 +145,7 @@ def test_each_stated_change_gives_the_stated_winner(name):
         # and the change is the smallest found: half-way back towards the current value keeps the winner
         if c.input != "data.residency" and c.input != "usage.monthly_growth":
             knob = knobs[c.input]
-            current = knob.get(profile)
+            current = knob.get(advisor.evaluate(profile))
             back = (current * c.value) ** 0.5 if current > 0 else c.value / 2
             back = round(back) if knob.integer else back
             if back not in (current, c.value):
@@ -158,7 +158,7 @@ def test_the_memo_states_the_computed_changes():
     profile = advisor.load_profile(path)
     text = memo_of(path)
     section = text.split("## What would change the decision")[1].split("\n## ")[0]
-    changes = advisor.what_would_change(profile)
+    changes = advisor.evaluate(profile).changes
     rows = [line for line in section.splitlines() if line.startswith("| ") and "`" in line]
     assert len(rows) == len(changes)
     for row, c in zip(rows, changes):
@@ -168,7 +168,7 @@ def test_the_memo_states_the_computed_changes():
 def test_a_robust_decision_says_so():
     # nothing in the searched ranges moves an offline phone app off the device
     profile = advisor.load_profile(example_data("offline-phone-summarizer"))
-    assert advisor.what_would_change(profile) == []
+    assert advisor.evaluate(profile).changes == []
     assert "the decision is robust to each of them alone" in memo_of(ROOT / "examples" /
                                                                       "offline-phone-summarizer.json")
 
@@ -176,7 +176,7 @@ def test_a_robust_decision_says_so():
 def test_residency_is_searched_in_both_directions():
     assert RESIDENCY == ("none", "region", "on_prem", "air_gapped")
     profile = advisor.load_profile(example_data("enterprise-compliance"))
-    looser = [c for c in advisor.what_would_change(profile) if c.input == "data.residency"]
+    looser = [c for c in advisor.evaluate(profile).changes if c.input == "data.residency"]
     assert looser and looser[0].direction == "looser" and looser[0].winner.endswith("@api")
 
 

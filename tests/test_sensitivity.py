@@ -12,10 +12,23 @@ from typer.testing import CliRunner
 import advisor
 from advisor.cli import app
 from advisor.errors import InputError
-from advisor.prices import call_usd, price_usage
-from advisor.scenarios import IDS, evaluate
-from advisor.sensitivity import KNOBS, analyse, current_value, ranges
+from advisor.engine import IDS
+from advisor.prices import Prices, exact_usd
+from advisor.robustness import KNOBS, current_value, ranges
 from conftest import ROOT, example_data
+
+ADVISOR = advisor.Advisor()
+
+
+def analyse(p, samples=None, seed=None):
+    return ADVISOR.evaluate(p).sensitivity(samples=samples, seed=seed)
+
+
+def scenarios(p, values, rules=None):
+    """The profile's frame with `values` varied, ranked for every candidate and for the winners only."""
+    ev = (advisor.Advisor(rules=rules) if rules else ADVISOR).evaluate(p)
+    run = ev.advisor.run(ev.run.frame.vary(values))
+    return run.outcome, run.winners
 
 runner = CliRunner()
 AT = datetime.datetime(2026, 11, 1, tzinfo=datetime.timezone.utc)
@@ -55,7 +68,8 @@ def test_every_scenario_gets_the_winner_decide_gives(name):
               "assumptions.mfu": rng.uniform(0.3, 0.6, n),
               "budget.monthly_usd": p.budget.monthly_usd * np.exp(rng.uniform(-2, 2, n)),
               "latency.p95_ms": np.round(p.latency.p95_ms * np.exp(rng.uniform(-1.5, 1.5, n)))}
-    outcome = evaluate(p, values)
+    outcome, pruned = scenarios(p, values)
+    assert (pruned.winner == outcome.winner).all()
     for j in range(n):
         d = advisor.decide(scalar_profile(p, values, j))
         assert outcome.winners()[j] == d.recommendation.id, (name, j)
@@ -66,13 +80,11 @@ def test_every_scenario_gets_the_winner_decide_gives(name):
 
 @pytest.mark.parametrize("name", sorted(p.stem for p in (ROOT / "examples").glob("*.json")))
 def test_deciding_for_winners_only_changes_no_winner(name):
-    # Monte Carlo draws over every default range: candidates vetoed by profile-only rules come and go by scenario
-    from advisor.sensitivity import _Runs, _scenarios
-
+    # draws over every default range: candidates vetoed by profile-only rules come and go by scenario
     p = profile(name)
-    runs = _Runs(p, advisor.load_catalog(), advisor.load_rules())
-    full = _scenarios(p, ranges(p), 3000, 5, runs)
-    pruned = _scenarios(p, ranges(p), 3000, 5, runs, winners_only=True)
+    rng = np.random.default_rng(5)
+    values = {r.input: r.low + (r.high - r.low) * rng.random(3000) for r in ranges(ADVISOR.evaluate(p))}
+    full, pruned = scenarios(p, values)
     assert (pruned.winner == full.winner).all()
     priced = ~np.isnan(pruned.tco).all(axis=1)
     assert (pruned.tco[priced] == full.tco[priced]).all() and (pruned.eligible[priced] == full.eligible[priced]).all()
@@ -82,7 +94,7 @@ def test_deciding_for_winners_only_changes_no_winner(name):
 def test_winners_only_prices_everything_when_some_scenario_has_no_eligible_candidate():
     p = profile("customer-chatbot", **{"latency.deployment": "edge"})
     values = {"latency.p95_ms": np.array([1.0, 800.0, 5000.0])}  # 1 ms vetoes every candidate
-    full, pruned = evaluate(p, values), evaluate(p, values, winners_only=True)
+    full, pruned = scenarios(p, values)
     assert not full.eligible[:, 0].any() and full.eligible[:, 1:].any(axis=0).all()
     assert not np.isnan(pruned.tco).any() and (pruned.winner == full.winner).all()
     for j, v in enumerate(values["latency.p95_ms"]):
@@ -93,10 +105,14 @@ def test_winners_only_prices_everything_when_some_scenario_has_no_eligible_candi
     ["gpt-4.1-mini", "gpt-4.1", "gemini-2.5-pro", "claude-sonnet-4-5"]))
 def test_api_prices_equal_genai_prices(inp, out, cached_pct, model):
     cached = inp * cached_pct // 100
-    exact = price_usage(model, inp, out, cached, AT)
-    assert call_usd(model, inp, out, cached, AT) == pytest.approx(exact, rel=1e-12)
-    many = call_usd(model, np.array([inp, inp]), np.array([out, out]), np.array([cached, cached]), AT)
-    assert many[0] == call_usd(model, inp, out, cached, AT)  # one formula: bit-identical
+    exact = float(exact_usd(model, inp, out, cached, AT))
+    prices = Prices(AT)
+    one = prices.call_usd(np.array(model, dtype=object), np.asarray(float(inp)), np.asarray(float(out)),
+                          np.asarray(float(cached)))
+    assert float(one) == pytest.approx(exact, rel=1e-12)
+    many = prices.call_usd(np.array([model, "gpt-4o"], dtype=object), np.array([inp, inp], dtype=float),
+                           np.array([out, out], dtype=float), np.array([cached, cached], dtype=float))
+    assert many[0] == one  # one formula: bit-identical
 
 
 # -- Monte Carlo ------------------------------------------------------------------------------------------------
@@ -140,7 +156,7 @@ def test_percentiles_are_ordered_and_the_robustness_line_matches():
 
 def test_default_ranges_come_from_the_catalog_with_sources():
     p = profile("support-copilot")
-    got = {r.input: r for r in ranges(p)}
+    got = {r.input: r for r in ranges(ADVISOR.evaluate(p))}
     assert set(got) >= {"usage.requests_per_day", "usage.monthly_growth", "usage.input_tokens",
                         "usage.output_tokens", "assumptions.gpu_hourly_usd", "assumptions.api_price_factor",
                         "assumptions.mfu", "data.labeled_examples", "assumptions.engineer_monthly_usd"}
@@ -151,12 +167,12 @@ def test_default_ranges_come_from_the_catalog_with_sources():
 
 
 def test_a_profile_range_replaces_the_default_and_an_empty_input_has_none():
-    p = profile("pre-pmf-startup")
-    assert current_value(p, "data.labeled_examples", advisor.load_catalog()) == 0
-    assert "data.labeled_examples" not in {r.input for r in ranges(p)}  # ×0.5–×2 of nothing is nothing
+    ev = ADVISOR.evaluate(profile("pre-pmf-startup"))
+    assert current_value(ev, "data.labeled_examples") == 0
+    assert "data.labeled_examples" not in {r.input for r in ranges(ev)}  # ×0.5–×2 of nothing is nothing
     data = example_data("pre-pmf-startup")
     data["uncertainty"] = {"usage.requests_per_day": {"low": 5000, "high": 50000}}
-    r = {r.input: r for r in ranges(advisor.load_profile(data))}["usage.requests_per_day"]
+    r = {r.input: r for r in ranges(ADVISOR.evaluate(data))}["usage.requests_per_day"]
     assert (r.low, r.high, r.source) == (5000, 50000, "profile uncertainty")
 
 
@@ -198,7 +214,7 @@ def test_new_flip_points_hold_just_past_the_value(name):
     base = advisor.decide(p).recommendation.id
     knobs = {k.input: k for k in KNOBS}
     seen = set()
-    for c in advisor.what_would_change(p):
+    for c in ADVISOR.evaluate(p).changes:
         if c.input == "data.residency":
             continue
         seen.add(c.input)
@@ -230,6 +246,7 @@ def test_cli_rejects_bad_sample_counts(args, message):
 def test_the_memo_states_robustness():
     r = runner.invoke(app, ["decide", str(ROOT / "examples" / "saas-ai-features.json"), "--date", "2026-11-23"])
     s = analyse(profile("saas-ai-features"))
+    assert s.robustness == ADVISOR.evaluate(profile("saas-ai-features")).robustness
     assert f"**Robustness:** {s.robustness}" in r.stdout
 
 
@@ -248,12 +265,11 @@ applies = { serving = ["self-host"] }
     rules = advisor.load_rules(tmp_path)
     p = profile("customer-chatbot")
     assert p.assumptions.gpu_hourly_usd is None
-    from advisor.sensitivity import _Runs
-
     knobs = {k.input: k for k in KNOBS}
-    runs = _Runs(p, advisor.load_catalog(), rules)
-    settings = [(knobs["usage.requests_per_day"], 3000.0), (knobs["assumptions.gpu_hourly_usd"], 2.5)]
-    got = runs.winners(settings)
+    # scenario 0 sets requests/day, scenario 1 the GPU price (left empty, as the profile leaves it, in scenario 0)
+    _, got = scenarios(p, {"usage.requests_per_day": np.array([3000.0, p.usage.requests_per_day]),
+                           "assumptions.gpu_hourly_usd": np.array([np.nan, 2.5])}, rules=rules)
+    got = got.winners()
     assert got[0] == advisor.decide(knobs["usage.requests_per_day"].set(p, 3000.0), rules=rules).recommendation.id
     assert got[1] == advisor.decide(knobs["assumptions.gpu_hourly_usd"].set(p, 2.5), rules=rules).recommendation.id
     assert got[0] != got[1] and got[1].endswith("@self-host")
