@@ -220,6 +220,8 @@ class Horizon:
     def total(self, plan: Plan) -> Array:
         """The sum of `plan.monthly` over each scenario's months, in closed form where it is linear."""
         cost = self.months * plan.fixed_monthly + plan.slope * self.volume_sum
+        if not plan.always_on.any():
+            return cost
         replicas = np.sum(np.where(self.active, plan.replicas(self.volumes), 0.0), axis=0)
         return np.where(plan.always_on, cost + plan.replica_usd * replicas, cost)
 

@@ -48,7 +48,8 @@ class Outcome:
     cost_points: Array
     eligible: Array
     order: Array  # candidate indices per scenario, best first
-    fired: dict[Candidate, list[tuple[Rule, Array]]]  # every applying rule and where it fired (kept on request)
+    fired: dict[Candidate, list[tuple[Rule, Array]]]  # every applying rule and where it fired (kept on request;
+    # an array that broadcasts to the scenarios)
 
     @property
     def winner(self) -> Array:
@@ -86,7 +87,7 @@ def score(frame: Frame, costs: CostModel, rules: RuleSet, labels: Any = None, *,
     """
     n = frame.n
     base = frame.columns
-    once = {id(r): np.broadcast_to(r.fires(base), (n,)) for r in rules.profile_rules}
+    once = {id(r): r.fires(base) for r in rules.profile_rules}
     open_ = CANDIDATES
     if prune:
         def vetoed_everywhere(c: Candidate) -> bool:
@@ -121,14 +122,14 @@ def _score(frame: Frame, costs: CostModel, rules: RuleSet, once: dict[int, Array
         veto, total = np.zeros(n, dtype=bool), np.zeros(n)
         kept: list[tuple[Rule, Array]] = []
         for rule in shape.once + shape.each:  # vetoes are listed in this order
-            fired = np.broadcast_to(rule.fires(ctx), (n,)) if rule.per_candidate else once[id(rule)]
+            fired = rule.fires(ctx) if rule.per_candidate else once[id(rule)]
             if rule.spec.veto:
                 veto = veto | fired
             else:
                 total = total + np.where(fired, rule.spec.points, 0.0)
             if keep_fired:
                 kept.append((rule, fired))
-        tco[i], points[i], vetoed[i] = np.broadcast_to(figures.cost["tco_usd"], (n,)), total, veto
+        tco[i], points[i], vetoed[i] = figures.cost["tco_usd"], total, veto
         if keep_fired:
             fired_by[c] = kept
     eligible = ~vetoed

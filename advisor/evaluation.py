@@ -227,7 +227,7 @@ class Evaluation:
         ranked = []
         for i in o.order[:, 0].tolist():
             c = CANDIDATES[i]
-            fired = [r for r, f in o.fired[c] if f[0]]
+            fired = [r for r, f in o.fired[c] if np.asarray(f).flat[0]]
             reasons = sorted((r.effect for r in fired if not r.spec.veto), key=lambda x: (-abs(x.points), x.rule))
             ranked.append(Ranked(**PathModel.fields_of(c), eligible=bool(o.eligible[i, 0]),
                                  vetoes=[r.effect for r in fired if r.spec.veto], score=float(o.score[i, 0]),
@@ -275,10 +275,9 @@ class Evaluation:
                    Used(name="gpu_hourly_usd", value=g.hourly_usd, source=g.source, date=g.date))
         at = catalog.price_timestamp
         model = _at(self.run.costs.api_model, 0)
-        from .prices import version
-
-        out.append(Used(name=f"api_price.{model}", value=self.advisor.prices.rates(model).describe,
-                        source=f"genai-prices {version()}, prices in force at {at:%Y-%m-%d}", date=f"{at:%Y-%m-%d}"))
+        prices = self.advisor.prices
+        out.append(Used(name=f"api_price.{model}", value=prices.rates(model).describe,
+                        source=f"genai-prices {prices.version}, prices in force at {at:%Y-%m-%d}", date=f"{at:%Y-%m-%d}"))
         ft_model = _at(values["fine_tune_api_model"], 0)
         ft = catalog.fine_tune_prices(ft_model)
         out.append(Used(name=f"fine_tune_price.{ft_model}",

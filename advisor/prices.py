@@ -105,9 +105,18 @@ class Prices:
         self._rates: dict[str, Rates] = {}
 
     @cached_property
+    def _shipped(self) -> dict[str, Any]:
+        return dict(json.loads(TABLE.read_text(encoding="utf-8")))
+
+    @cached_property
     def _table(self) -> dict[str, Any]:
-        data = json.loads(TABLE.read_text(encoding="utf-8"))
-        return data["models"] if data["at"] == self.at.isoformat() else {}
+        data = self._shipped
+        return dict(data["models"]) if data["at"] == self.at.isoformat() else {}
+
+    @cached_property
+    def version(self) -> str:
+        """The genai-prices version the prices come from (the pinned one the table was generated with)."""
+        return str(self._shipped["genai_prices"])
 
     def rates(self, model: str) -> Rates:
         found = self._rates.get(model)

@@ -12,7 +12,7 @@ import advisor
 from advisor.batch import COLUMNS, MAX_LINE_BYTES, read_lines, records
 from advisor.cli import app
 from advisor.examples import generate
-from conftest import EXAMPLES
+from conftest import EXAMPLES, ROOT
 
 runner = CliRunner()
 
@@ -33,9 +33,21 @@ def test_generated_profiles_match_deciding_each_alone():
     assert all(r["ok"] for r in got)
     one = advisor.Advisor()
     for p, record in zip(profiles, got):
-        alone = one.evaluate(p)
-        assert record == alone.summary.model_copy(update={"line": record["line"]}).model_dump()
-        assert record["recommendation"] == alone.decision.recommendation.id
+        alone = one.evaluate(p).summary
+        assert record == alone.model_copy(update={"line": record["line"]}).model_dump()
+
+
+@pytest.mark.parametrize("name", [p.stem for p in EXAMPLES])
+def test_the_summary_is_the_decision_in_one_line(name):
+    ev = advisor.Advisor().evaluate(ROOT / "examples" / f"{name}.json")
+    s, d = ev.summary, ev.decision
+    top = d.ranking[0]
+    runner = next((r.id for r in d.ranking[1:] if r.eligible), None)
+    assert (s.recommendation, s.label, s.score, s.confidence, s.margin, s.runner_up, s.tco_usd, s.upfront_usd,
+            s.monthly_usd_first, s.monthly_usd_last, s.cost_per_request_usd, s.eligible, s.all_vetoed) == (
+        top.id, top.label, top.score, d.recommendation.confidence, d.recommendation.margin, runner,
+        top.cost.tco_usd, top.cost.upfront_usd, top.cost.monthly_usd_first, top.cost.monthly_usd_last,
+        top.cost.cost_per_request_usd, sum(r.eligible for r in d.ranking), not top.eligible)
 
 
 def test_in_process_and_worker_runs_agree():

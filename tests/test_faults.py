@@ -121,12 +121,14 @@ def test_a_really_read_only_directory(tmp_path):
 
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
 def test_a_batch_stopped_by_a_signal_keeps_the_previous_output(signum, tmp_path):
-    src = tmp_path / "in.jsonl"
-    src.write_text("".join(json.dumps(p) + "\n" for p in generate(30_000, seed=4)))
     out = tmp_path / "out.jsonl"
     out.write_text("previous\n")
-    proc = subprocess.Popen([sys.executable, "-m", "advisor", "batch", str(src), "--out", str(out)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc = subprocess.Popen([sys.executable, "-m", "advisor", "batch", "-", "--out", str(out)],
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    # enough lines to start the worker processes, then an input that has not ended: the batch is mid-run
+    assert proc.stdin is not None
+    proc.stdin.write("".join(json.dumps(p) + "\n" for p in generate(600, seed=4)).encode())
+    proc.stdin.flush()
     deadline = time.monotonic() + 60
     while not any(p.name.startswith(".out.jsonl.") for p in tmp_path.iterdir()):  # writing has begun
         assert proc.poll() is None and time.monotonic() < deadline
@@ -134,10 +136,11 @@ def test_a_batch_stopped_by_a_signal_keeps_the_previous_output(signum, tmp_path)
     time.sleep(0.5)
     proc.send_signal(signum)
     _, err = proc.communicate(timeout=60)
+    proc.stdin.close()
     assert proc.returncode == 130, err
     assert err.decode().strip().splitlines()[-1] == "advisor: interrupted" and b"Traceback" not in err
     assert out.read_text() == "previous\n"
-    _only(tmp_path, "in.jsonl", "out.jsonl")
+    _only(tmp_path, "out.jsonl")
 
 
 def test_sigterm_during_the_interview_keeps_the_answers_given(tmp_path):
