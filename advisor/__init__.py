@@ -29,13 +29,26 @@ _EXPORTS = {
 __all__ = ["__version__", *_EXPORTS]
 
 if TYPE_CHECKING:
-    from .catalog import load_catalog
-    from .decision import Decision
-    from .errors import AdvisorError, CatalogError, InputError, RuleError, TemplateError, UnknownIdError
-    from .evaluation import Advisor, Evaluation, costs, decide, evaluate, explain, memo, sensitivity, summarize
-    from .io import load_profile
-    from .rules import load_rules
-    from .schema import Profile
+    from .catalog import load_catalog as load_catalog
+    from .decision import Decision as Decision
+    from .errors import AdvisorError as AdvisorError
+    from .errors import CatalogError as CatalogError
+    from .errors import InputError as InputError
+    from .errors import RuleError as RuleError
+    from .errors import TemplateError as TemplateError
+    from .errors import UnknownIdError as UnknownIdError
+    from .evaluation import Advisor as Advisor
+    from .evaluation import Evaluation as Evaluation
+    from .evaluation import costs as costs
+    from .evaluation import decide as decide
+    from .evaluation import evaluate as evaluate
+    from .evaluation import explain as explain
+    from .evaluation import memo as memo
+    from .evaluation import sensitivity as sensitivity
+    from .evaluation import summarize as summarize
+    from .io import load_profile as load_profile
+    from .rules import load_rules as load_rules
+    from .schema import Profile as Profile
 
 
 def __getattr__(name: str) -> Any:

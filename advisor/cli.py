@@ -7,9 +7,9 @@ one line in exactly one place, `_Group.invoke`.
 import json
 import signal
 import sys
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from typer.core import TyperGroup
@@ -17,9 +17,14 @@ from typer.core import TyperGroup
 from . import __version__
 from .errors import AdvisorError
 
+if TYPE_CHECKING:
+    from pydantic import BaseModel
+
+    from .evaluation import Advisor
+
 
 class _Group(TyperGroup):
-    def invoke(self, ctx: typer.Context):
+    def invoke(self, ctx: Any) -> Any:
         try:
             return super().invoke(ctx)
         except AdvisorError as e:
@@ -43,7 +48,7 @@ rules_app = typer.Typer(cls=_Group, no_args_is_help=True,
 app.add_typer(rules_app, name="rules")
 
 
-class Format(str, Enum):
+class Format(StrEnum):
     markdown = "markdown"
     json = "json"
 
@@ -62,11 +67,11 @@ def _main(version: Annotated[bool, typer.Option("--version", callback=_version, 
 
 ProfileArg = Annotated[str, typer.Argument(metavar="PROFILE", help="Profile JSON file, or - for stdin.")]
 FormatOpt = Annotated[Format, typer.Option("--format", "-f", help="Output format.")]
-OutOpt = Annotated[Optional[Path], typer.Option("--out", "-o", help="Write to this file (atomically) instead of "
+OutOpt = Annotated[Path | None, typer.Option("--out", "-o", help="Write to this file (atomically) instead of "
                                                 "stdout.", dir_okay=False)]
-CatalogOpt = Annotated[Optional[Path], typer.Option("--catalog", help="TOML file layered over the shipped catalog.",
+CatalogOpt = Annotated[Path | None, typer.Option("--catalog", help="TOML file layered over the shipped catalog.",
                                                     dir_okay=False)]
-RulesOpt = Annotated[Optional[list[Path]], typer.Option(
+RulesOpt = Annotated[list[Path] | None, typer.Option(
     "--rules", metavar="DIR", help="Directory (or file) of extra rule files, loaded after the shipped rules. "
     "Repeatable.")]
 
@@ -81,11 +86,11 @@ def _emit(text: str, out: Path | None) -> None:
         typer.echo(f"advisor: wrote {out}", err=True)
 
 
-def _json(data) -> str:
+def _json(data: Any) -> str:
     return json.dumps(data, indent=2, ensure_ascii=False, allow_nan=False)
 
 
-def _advisor(catalog: Path | None = None, rules: list[Path] | None = None, alone: bool = False):
+def _advisor(catalog: Path | None = None, rules: list[Path] | None = None, alone: bool = False) -> "Advisor":
     """The Advisor for a command: the shipped catalog and rules, with a command's --catalog and --rules layered on
     (with `alone`, only the --rules given: for checking a rule pack by itself)."""
     from .errors import InputError
@@ -113,10 +118,10 @@ def costs(profile: ProfileArg, format: FormatOpt = Format.markdown, out: OutOpt 
 @app.command()
 def decide(profile: ProfileArg, format: FormatOpt = Format.markdown, out: OutOpt = None, rules: RulesOpt = None,
            catalog: CatalogOpt = None,
-           template: Annotated[Optional[Path], typer.Option(
+           template: Annotated[Path | None, typer.Option(
                "--template", help="Render the memo with this Jinja2 template instead (sandboxed; it may "
                "{% extends \"decision.md.j2\" %} and override blocks).", dir_okay=False)] = None,
-           date: Annotated[Optional[str], typer.Option("--date", metavar="YYYY-MM-DD", help="The memo's date (default: "
+           date: Annotated[str | None, typer.Option("--date", metavar="YYYY-MM-DD", help="The memo's date (default: "
                                                        "today).")] = None) -> None:
     """Recommend a path: price every candidate, apply the rules, rank; a Markdown decision memo or the JSON."""
     from .errors import InputError
@@ -146,7 +151,7 @@ def _date(text: str | None) -> str | None:
 
 @app.command()
 def explain(profile: ProfileArg,
-            candidate: Annotated[Optional[str], typer.Option("--candidate", "-c", metavar="ID",
+            candidate: Annotated[str | None, typer.Option("--candidate", "-c", metavar="ID",
                                                              help="Only this candidate, e.g. prompt+rag@api.")] = None,
             format: FormatOpt = Format.markdown, out: OutOpt = None, rules: RulesOpt = None,
             catalog: CatalogOpt = None) -> None:
@@ -173,7 +178,7 @@ def sensitivity(profile: ProfileArg,
           else advisor.templates.render("sensitivity.md.j2", s=result), out)
 
 
-class BatchFormat(str, Enum):
+class BatchFormat(StrEnum):
     jsonl = "jsonl"
     csv = "csv"
 
@@ -192,18 +197,18 @@ def batch(source: Annotated[str, typer.Argument(metavar="IN.jsonl", help="One pr
     from .batch import run
     from .io import atomic_writer
 
-    options = dict(catalog_path=catalog, rule_dirs=tuple(rules or ()), jobs=jobs)
+    dirs = tuple(rules or ())
     if out is None:
-        writer = run(source, sys.stdout, format.value, **options)
+        writer = run(source, sys.stdout, format.value, catalog_path=catalog, rule_dirs=dirs, jobs=jobs)
     else:
         with atomic_writer(out) as fh:
-            writer = run(source, fh, format.value, **options)
+            writer = run(source, fh, format.value, catalog_path=catalog, rule_dirs=dirs, jobs=jobs)
     typer.echo(f"advisor: {writer.portfolio()}", err=True)
     if writer.failed:
         raise typer.Exit(1)
 
 
-DirArg = Annotated[Optional[list[Path]], typer.Argument(metavar="[DIR]...", help="Rule directories or files to check "
+DirArg = Annotated[list[Path] | None, typer.Argument(metavar="[DIR]...", help="Rule directories or files to check "
                                                         "with the shipped rules (default: the shipped rules only).")]
 AloneOpt = Annotated[bool, typer.Option("--alone", help="Check DIR on its own, without the shipped rules.")]
 
@@ -248,12 +253,12 @@ def interview(
                                           "profile.", dir_okay=False)] = Path("profile.json"),
         resume: Annotated[bool, typer.Option("--resume", help="Continue the interrupted interview saved in --out."
                                              )] = False,
-        answers: Annotated[Optional[Path], typer.Option("--answers", help="Pre-fill from this (partial) profile "
+        answers: Annotated[Path | None, typer.Option("--answers", help="Pre-fill from this (partial) profile "
                                                         "JSON; only what is missing is asked.", dir_okay=False)
                            ] = None,
         defaults: Annotated[bool, typer.Option("--defaults", help="Do not ask: take every schema default (fails "
                                                "naming the questions that have none).")] = False,
-        memo_path: Annotated[Optional[Path], typer.Option("--memo", help="Where to write the decision memo "
+        memo_path: Annotated[Path | None, typer.Option("--memo", help="Where to write the decision memo "
                                                           "(default: memo.md beside --out).", dir_okay=False)
                              ] = None,
         rules: RulesOpt = None, catalog: CatalogOpt = None) -> None:
@@ -278,7 +283,7 @@ def schema() -> None:
 
 
 @app.command()
-def example(name: Annotated[Optional[str], typer.Argument(help="Example to print; omit to list them.")] = None
+def example(name: Annotated[str | None, typer.Argument(help="Example to print; omit to list them.")] = None
             ) -> None:
     """List the shipped example profiles, or print one."""
     from .examples import get, listing
@@ -304,11 +309,11 @@ def catalog_cmd(format: FormatOpt = Format.markdown, catalog: CatalogOpt = None)
 
 GpuOpt = Annotated[str, typer.Option("--gpu", metavar="ID", help="GPU id: h100, h200, a100-80gb, a100-40gb, l4, l40s, "
                                      "a10g, b200, mi300x (or one from --catalog).")]
-HourlyOpt = Annotated[Optional[float], typer.Option("--gpu-hourly-usd", help="USD per GPU-hour (default: the "
+HourlyOpt = Annotated[float | None, typer.Option("--gpu-hourly-usd", help="USD per GPU-hour (default: the "
                                                     "catalog's on-demand price).")]
 
 
-def _estimate_out(result, format: Format, lines: list[str]) -> None:
+def _estimate_out(result: "BaseModel", format: Format, lines: list[str]) -> None:
     _emit(_json(result.model_dump(mode="json")) if format is Format.json else "\n".join(lines), None)
 
 
@@ -316,7 +321,7 @@ def _estimate_out(result, format: Format, lines: list[str]) -> None:
 def training(params: Annotated[float, typer.Option("--params", help="Model parameters, e.g. 7e9.")],
              tokens: Annotated[float, typer.Option("--tokens", help="Training tokens, e.g. 2e12.")],
              gpu: GpuOpt,
-             mfu: Annotated[Optional[float], typer.Option("--mfu", help="Model FLOPs utilization (default 0.4).")
+             mfu: Annotated[float | None, typer.Option("--mfu", help="Model FLOPs utilization (default 0.4).")
                             ] = None,
              gpu_hourly_usd: HourlyOpt = None, format: FormatOpt = Format.markdown,
              catalog: CatalogOpt = None) -> None:
@@ -361,7 +366,7 @@ def api(model: Annotated[str, typer.Option("--model", help="Hosted model id know
     _estimate_out(r, format, [f"Cost: {usd(r.usd)} (${r.usd:.6g})", f"Prices: {r.prices}"])
 
 
-def _terminated(signum, frame) -> None:
+def _terminated(signum: int, frame: Any) -> None:
     raise KeyboardInterrupt
 
 

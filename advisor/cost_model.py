@@ -83,7 +83,7 @@ class Replica:
     prefill_s: Array  # prompt processing for one request's call, calibrated
 
     def call_latency_ms(self, output_tokens: Array) -> Array:
-        return 1000 * (self.prefill_s + output_tokens * self.step_s)
+        return np.asarray(1000 * (self.prefill_s + output_tokens * self.step_s))
 
     def where(self, keep: Array, other: Replica) -> Replica:
         """Per scenario, this replica where `keep`, else `other`."""
@@ -188,7 +188,7 @@ class Plan:
 
     def monthly(self, v: Array) -> Array:
         cost = self.fixed_monthly + self.slope * v
-        return np.where(self.always_on, cost + self.replica_usd * self.replicas(v), cost)
+        return np.asarray(np.where(self.always_on, cost + self.replica_usd * self.replicas(v), cost))
 
 
 @dataclass(slots=True)
@@ -221,9 +221,9 @@ class Horizon:
         """The sum of `plan.monthly` over each scenario's months, in closed form where it is linear."""
         cost = self.months * plan.fixed_monthly + plan.slope * self.volume_sum
         if not plan.always_on.any():
-            return cost
+            return np.asarray(cost)
         replicas = np.sum(np.where(self.active, plan.replicas(self.volumes), 0.0), axis=0)
-        return np.where(plan.always_on, cost + plan.replica_usd * replicas, cost)
+        return np.asarray(np.where(plan.always_on, cost + plan.replica_usd * replicas, cost))
 
     def first_reaching(self, volume: Array) -> Array:
         """The first month (1-based) whose volume reaches `volume`, or NaN if none does."""
@@ -234,10 +234,11 @@ class Horizon:
 
 def _parts(c: Candidate) -> tuple[Part, ...]:
     """The pieces of work a candidate takes, each with its engineers and build time (`Settings.effort`)."""
-    adaptation: tuple[Part, ...] = {"prompt": (), "fine-tune": ("fine_tune",),
-                                    "continued-pretrain": ("continued_pretrain", "fine_tune"),
-                                    "pretrain": ("pretrain", "fine_tune")}[c.adaptation]
-    serving: tuple[Part, ...] = {"api": (), "self-host": ("self_host",), "on-device": ("on_device",)}[c.serving]
+    by_adaptation: dict[str, tuple[Part, ...]] = {"prompt": (), "fine-tune": ("fine_tune",),
+                                                  "continued-pretrain": ("continued_pretrain", "fine_tune"),
+                                                  "pretrain": ("pretrain", "fine_tune")}
+    by_serving: dict[str, tuple[Part, ...]] = {"api": (), "self-host": ("self_host",), "on-device": ("on_device",)}
+    adaptation, serving = by_adaptation[c.adaptation], by_serving[c.serving]
     return ("prompt", *(("rag",) if c.rag else ()), *adaptation, *serving)
 
 
@@ -284,7 +285,7 @@ class CostModel:
 
     def pretrain_tokens(self) -> Array:
         """Training tokens of a from-scratch model: the corpus, topped up with public data to D ≈ 20·N."""
-        return np.maximum(self.frame["data.unlabeled_tokens"] * 1.0, 20 * self.s.open.pretrain_params)
+        return np.asarray(np.maximum(self.frame["data.unlabeled_tokens"] * 1.0, 20 * self.s.open.pretrain_params))
 
     def _sft_tokens(self, c: Candidate) -> Array:
         f = self.frame
@@ -328,7 +329,8 @@ class CostModel:
         fixed, slope = people, np.asarray(0.0)
         facts: dict[str, Array] = {"kb_in_prompt": self.kb_fits_prompt & (not c.rag),
                                    "memory_fits": np.asarray(True), "on_device_feasible": np.asarray(False),
-                                   "gpus_per_replica": np.asarray(0.0), "replica_output_tokens_per_s": np.asarray(np.nan),
+                                   "gpus_per_replica": np.asarray(0.0),
+                                   "replica_output_tokens_per_s": np.asarray(np.nan),
                                    "training_gpu_hours": np.asarray(0.0)}
 
         # Retrieval: embed the knowledge base once and at each refresh; a managed vector store; a query per call.

@@ -53,7 +53,7 @@ class Outcome:
 
     @property
     def winner(self) -> Array:
-        return self.order[0]
+        return np.asarray(self.order[0])
 
     def winners(self) -> list[str]:
         return [IDS[i] for i in self.winner.tolist()]

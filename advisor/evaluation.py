@@ -18,9 +18,20 @@ import numpy as np
 from . import __version__
 from .candidates import Candidate, parse
 from .catalog import Catalog, Used, load_catalog, provenance
-from .cost_model import (BYTES_PER_PARAM, ApiEstimate, Cost, CostModel, Facts, ServingEstimate, TrainingEstimate,
-                    estimate_api, estimate_serving, estimate_training)
-from .decision import ALL_VETOED, Decision, Path as PathModel, Priced, Ranked, Recommendation, RulesetInfo, Summary
+from .cost_model import (
+    BYTES_PER_PARAM,
+    ApiEstimate,
+    Cost,
+    CostModel,
+    Facts,
+    ServingEstimate,
+    TrainingEstimate,
+    estimate_api,
+    estimate_serving,
+    estimate_training,
+)
+from .decision import ALL_VETOED, Decision, Priced, Ranked, Recommendation, RulesetInfo, Summary
+from .decision import Path as PathModel
 from .engine import CANDIDATES, Outcome, candidate_context, confidence, score
 from .fmt import usd
 from .frame import Array, Frame
@@ -228,9 +239,9 @@ class Evaluation:
         for i in o.order[:, 0].tolist():
             c = CANDIDATES[i]
             fired = [r for r, f in o.fired[c] if np.asarray(f).flat[0]]
-            reasons = sorted((r.effect for r in fired if not r.spec.veto), key=lambda x: (-abs(x.points), x.rule))
+            reasons = sorted((r.reason for r in fired if not r.spec.veto), key=lambda x: (-abs(x.points), x.rule))
             ranked.append(Ranked(**PathModel.fields_of(c), eligible=bool(o.eligible[i, 0]),
-                                 vetoes=[r.effect for r in fired if r.spec.veto], score=float(o.score[i, 0]),
+                                 vetoes=[r.veto for r in fired if r.spec.veto], score=float(o.score[i, 0]),
                                  reasons=reasons, cost_points=float(o.cost_points[i, 0]), cost=self._cost(c),
                                  facts=self._facts(c)))
         top = ranked[0]
@@ -277,7 +288,8 @@ class Evaluation:
         model = _at(self.run.costs.api_model, 0)
         prices = self.advisor.prices
         out.append(Used(name=f"api_price.{model}", value=prices.rates(model).describe,
-                        source=f"genai-prices {prices.version}, prices in force at {at:%Y-%m-%d}", date=f"{at:%Y-%m-%d}"))
+                        source=f"genai-prices {prices.version}, prices in force at {at:%Y-%m-%d}",
+                        date=f"{at:%Y-%m-%d}"))
         ft_model = _at(values["fine_tune_api_model"], 0)
         ft = catalog.fine_tune_prices(ft_model)
         out.append(Used(name=f"fine_tune_price.{ft_model}",
@@ -307,7 +319,8 @@ class Evaluation:
                            for group, cl in r.clauses()]
                 applies = id(r) in applying
                 trace.append({"rule": r.id, "title": r.spec.title, "applies": applies,
-                              "fired": applies and bool(r.fires(ctx)), "effect": "veto" if r.spec.veto else r.spec.points,
+                              "fired": applies and bool(r.fires(ctx)),
+                              "effect": "veto" if r.spec.veto else r.spec.points,
                               "clauses": clauses})
             out.append({"id": c.id, "rules": trace})
         return out

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 from .errors import UnknownIdError, did_you_mean
 from .resources import shipped
@@ -33,7 +34,7 @@ def get(name: str) -> str:
     return path(name).read_text(encoding="utf-8")
 
 
-def generate(count: int, seed: int = 0) -> list[dict]:
+def generate(count: int, seed: int = 0) -> list[dict[str, Any]]:
     """`count` valid synthetic profiles (as JSON-ready dicts) for benchmarks and tests: each shipped example with
     its numbers scaled ×0.1–×10 and its choices redrawn from the schema's own enums, reproducibly from `seed`."""
     import random
@@ -52,7 +53,7 @@ def generate(count: int, seed: int = 0) -> list[dict]:
             elif f.annotation is bool:
                 choices[(section, name)] = (False, True)
     numbers = [p for p in numeric_fields() if not p.startswith("assumptions.") and p not in NOT_UNCERTAIN]
-    out = []
+    out: list[dict[str, Any]] = []
     while len(out) < count:
         d = json.loads(json.dumps(rng.choice(bases)))
         for (section, name), values in choices.items():

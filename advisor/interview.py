@@ -97,7 +97,7 @@ class Question:
     choices: tuple[str, ...]
     default: Any  # Ellipsis when the field has no default
     optional: bool
-    adapter: TypeAdapter
+    adapter: TypeAdapter[Any]
 
     def check(self, value: Any) -> Any:
         """The value as the profile will hold it, or ValueError naming the constraint it breaks."""
@@ -131,8 +131,8 @@ def _question(path: str, info: Any) -> Question:
     base = next(a for a in get_args(info.annotation) if a is not type(None)) if optional else info.annotation
     default = ... if info.is_required() else info.get_default(call_default_factory=True)
     extra = info.json_schema_extra if isinstance(info.json_schema_extra, dict) else {}
-    annotated = Annotated[(base, *info.metadata)] if info.metadata else base
-    adapter = TypeAdapter(annotated, config=ConfigDict(strict=True, allow_inf_nan=False))
+    annotated: Any = Annotated[(base, *info.metadata)] if info.metadata else base
+    adapter: TypeAdapter[Any] = TypeAdapter(annotated, config=ConfigDict(strict=True, allow_inf_nan=False))
     return Question(path, info.description or path, str(extra.get("help", "")), kind,  # type: ignore[arg-type]
                     choices, default, optional, adapter)
 
@@ -457,7 +457,7 @@ def conduct(out: str | Path, *, resume: bool = False, answers: str | Path | None
     if resume:
         if not out.exists():
             raise InputError(f"{out}: nothing to resume (no answers file); start without --resume")
-        start = load_answers(out)
+        start: Answers | None = load_answers(out)
     else:
         if out.exists():
             raise InputError(f"{out} already exists: continue it with --resume, or choose another --out "

@@ -6,14 +6,18 @@ import contextlib
 import os
 import sys
 import tempfile
-from pathlib import Path
 from collections.abc import Iterator
-from typing import IO, Any
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
 from .errors import InputError, did_you_mean
 
+if TYPE_CHECKING:
+    from .schema import Profile
+
+M = TypeVar("M", bound=BaseModel)
 MAX_INPUT_BYTES = 16 * 1024 * 1024  # a profile is a few KB; refuse to slurp a runaway file
 
 
@@ -131,7 +135,7 @@ def read_text(source: str | Path, what: str = "input") -> tuple[str, str]:
         raise InputError(f"{name}: not UTF-8 text (bad byte at offset {e.start})") from None
 
 
-def parse_model(model: type[BaseModel], text: str, name: str) -> Any:
+def parse_model(model: type[M], text: str, name: str) -> M:
     """Validate JSON text against `model`; a failure is one InputError naming the file and the fields."""
     try:
         return model.model_validate_json(text)
@@ -139,7 +143,7 @@ def parse_model(model: type[BaseModel], text: str, name: str) -> Any:
         raise InputError(f"{name}: {describe_validation_error(e, model)}") from None
 
 
-def validate_data(model: type[BaseModel], data: Any, name: str) -> Any:
+def validate_data(model: type[M], data: Any, name: str) -> M:
     """Validate already-parsed Python data (a dict from a notebook or a JSONL line) against `model`."""
     if isinstance(data, model):
         return data
@@ -184,7 +188,7 @@ def write_atomic(path: str | Path, text: str) -> None:
         fh.write(text)
 
 
-def load_profile(source: str | Path | dict | Any) -> Any:
+def load_profile(source: str | Path | dict[str, Any] | Profile) -> Profile:
     """A validated `Profile` from a file path, '-' (stdin), a dict, or a Profile (returned as is)."""
     from .schema import Profile
 

@@ -94,7 +94,8 @@ class Templates:
 
     def __init__(self) -> None:
         from jinja2 import FileSystemLoader, StrictUndefined
-        from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
+        from jinja2.exceptions import SecurityError
+        from jinja2.sandbox import ImmutableSandboxedEnvironment
 
         self.deadline = math.inf
         owner = self
@@ -111,7 +112,7 @@ class Templates:
         class Sandbox(ImmutableSandboxedEnvironment):
             intercepted_binops = frozenset({"*", "**"})
 
-            def call(self, __context, __obj, *args, **kwargs):  # type: ignore[no-untyped-def] # noqa: N807
+            def call(self, __context, __obj, *args, **kwargs):  # type: ignore[no-untyped-def]
                 tick()
                 return sized(super().call(__context, __obj, *args, **kwargs))
 
@@ -129,7 +130,8 @@ class Templates:
                     raise SecurityError(f"exponent {right} is too large")
                 if operator == "*":
                     for seq, n in ((left, right), (right, left)):
-                        if isinstance(seq, (str, list, tuple)) and isinstance(n, int) and len(seq) * n > MAX_OUTPUT_CHARS:
+                        if (isinstance(seq, (str, list, tuple)) and isinstance(n, int)
+                                and len(seq) * n > MAX_OUTPUT_CHARS):
                             raise SecurityError(f"repeating a value {n} times would exceed {MAX_OUTPUT_CHARS:,} "
                                                 f"characters")
                 return super().call_binop(context, operator, left, right)
@@ -141,7 +143,7 @@ class Templates:
     def render(self, template: str, *, source: str | None = None, **context: Any) -> str:
         """Render a shipped template by name, or `source` (a user's template text, named `template` in errors)."""
         import jinja2
-        from jinja2.sandbox import SecurityError
+        from jinja2.exceptions import SecurityError
 
         self.deadline = time.monotonic() + MAX_RENDER_SECONDS
         try:
@@ -160,7 +162,8 @@ class Templates:
         except jinja2.TemplateSyntaxError as e:
             raise TemplateError(f"{template}: line {e.lineno}: {e.message}") from None
         except jinja2.UndefinedError as e:
-            raise TemplateError(f"{template}: {e.message} (see the memo variables in templates/decision.md.j2)") from None
+            raise TemplateError(f"{template}: {e.message} (see the memo variables in templates/decision.md.j2)"
+                                ) from None
         except jinja2.TemplateError as e:
             raise TemplateError(f"{template}: {e}") from None
         finally:

@@ -110,7 +110,7 @@ def current_value(ev: "Evaluation", path: str) -> float | None:
     """The value the decision used: the profile's, or for an assumption left empty the effective default."""
     section, name = path.split(".", 1)
     if section == "assumptions":
-        return _at(ev.run.values[name], 0)
+        return float(_at(ev.run.values[name], 0))
     value = getattr(getattr(ev.profile, section), name)
     return None if value is None else value
 
@@ -289,7 +289,7 @@ def _numeric_flips(ev: "Evaluation", winner: str) -> list[Change]:
     found = _winners(ev, [(knob, v) for knob, *_, values in searched for v in values])
     changes, i = [], 0
     for knob, x0, up, grid, shown, values in searched:
-        at = dict(zip(values, found[i:i + len(values)]))
+        at = dict(zip(values, found[i:i + len(values)], strict=False))
         i += len(values)
         value = next(v for v in grid if at[v] != winner)
         if value in shown and at[shown[value]] != winner:
@@ -308,7 +308,7 @@ def _residency(ev: "Evaluation", winner: str) -> list[Change]:
     if not levels:
         return []
     run = ev.advisor.run(ev.run.frame.vary({"data.residency": np.array(levels, dtype=object)}))
-    at = dict(zip(levels, run.winners.winners()))
+    at = dict(zip(levels, run.winners.winners(), strict=False))
     out = []
     for direction, order in tried:
         value = next((v for v in order if at[v] != winner), None)

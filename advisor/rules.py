@@ -73,8 +73,14 @@ class _ClauseError(Exception):
 
 def _known(value: Any, kind: Kind) -> Array:
     if kind.name == "str":
-        return np.asarray(np.not_equal(value, None), dtype=bool)
-    return ~np.isnan(np.asarray(value, dtype=float))
+        return np.asarray([v is not None for v in np.asarray(value, dtype=object).flat], dtype=bool).reshape(
+            np.shape(value))
+    return np.asarray(~np.isnan(np.asarray(value, dtype=float)))
+
+
+def _swap(truth: Truth) -> Truth:
+    """`not`: what was surely true is surely false, and the reverse; unknown stays unknown."""
+    return truth[1], truth[0]
 
 
 def _divide(a: Any, b: Any) -> Any:
@@ -121,7 +127,7 @@ class _Compiler:
             return lambda ctx: functools.reduce(lambda acc, t: (acc[0] | t[0], acc[1] & t[1]), (p(ctx) for p in parts))
         if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
             inner = self.condition(node.operand)
-            return lambda ctx: inner(ctx)[::-1]  # type: ignore[return-value]
+            return lambda ctx: _swap(inner(ctx))
         if isinstance(node, ast.Compare):
             return self._compare(node)
         fn, kind = self.value(node)
@@ -200,7 +206,7 @@ class _Compiler:
                 hit = np.asarray(hit, dtype=bool)
                 return hit, ~hit & _known(a, lkind)
             if isinstance(op, ast.NotIn):
-                return lambda ctx: member(ctx)[::-1]  # type: ignore[return-value]
+                return lambda ctx: _swap(member(ctx))
             return member
         if not isinstance(op, (ast.Eq, ast.NotEq, *_ORDER)):
             raise _ClauseError(f"operator {type(op).__name__} is not allowed")
@@ -218,7 +224,7 @@ class _Compiler:
             same = np.asarray(np.equal(a, b), dtype=bool) & known
             return same, ~same & known
         if isinstance(op, ast.NotEq):
-            return lambda ctx: equal(ctx)[::-1]  # type: ignore[return-value]
+            return lambda ctx: _swap(equal(ctx))
         return equal
 
     @staticmethod
@@ -360,10 +366,15 @@ class Rule:
         return any(p.startswith(("candidate.", "cost.")) for _, c in self.clauses() for p in c.paths)
 
     @cached_property
-    def effect(self) -> Veto | Reason:
-        """What the rule contributes when it fires; built once, shared by every candidate and decision."""
+    def veto(self) -> Veto:
+        """What a veto rule says when it fires; built once, shared by every candidate and decision."""
+        return Veto(rule=self.spec.id, why=self.spec.why)
+
+    @cached_property
+    def reason(self) -> Reason:
+        """What a points rule says when it fires."""
         s = self.spec
-        return Veto(rule=s.id, why=s.why) if s.veto else Reason(rule=s.id, points=s.points, why=s.why, source=s.source)
+        return Reason(rule=s.id, points=s.points, why=s.why, source=s.source)
 
     def applies_to(self, c: Candidate) -> bool:
         a = self.spec.applies

@@ -15,8 +15,16 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Annotated, Any, Literal
 
-from pydantic import (AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, TypeAdapter, ValidationError,
-                      model_validator)
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    TypeAdapter,
+    ValidationError,
+    model_validator,
+)
 from pydantic.fields import FieldInfo
 
 from .errors import did_you_mean
@@ -350,7 +358,7 @@ def limits(info: FieldInfo) -> tuple[float, float, bool]:
 
 def check_value(path: str, value: float) -> float:
     """`value` checked against the constraints of the field at `path` (ValueError naming the limit)."""
-    info, count = numeric_fields()[path]
+    info, _count = numeric_fields()[path]
     adapter = TypeAdapter(Annotated[float, *info.metadata], config=ConfigDict(allow_inf_nan=False))
     try:
         return adapter.validate_python(value)

@@ -41,11 +41,12 @@ def process(args: list[str], runs: int = 21) -> tuple[float, float]:
 
 
 def main() -> None:
+    from advisor.sensitivity import _Runs, analyse, monte_carlo, ranges
+
     from advisor.batch import records
+    from advisor.catalog import load_catalog
     from advisor.examples import generate
     from advisor.io import load_profile
-    from advisor.sensitivity import analyse, monte_carlo, ranges, _Runs
-    from advisor.catalog import load_catalog
     from advisor.rules import load_rules
 
     rows = []
@@ -65,7 +66,7 @@ def main() -> None:
         fh.write("".join(json.dumps(p) + "\n" for p in profiles))
     try:
         for jobs in (1, 0):
-            t, mib = process(ADVISOR + ["batch", fh.name, "-j", str(jobs)], runs=1)
+            t, mib = process([*ADVISOR, "batch", fh.name, "-j", str(jobs)], runs=1)
             who = "1 process" if jobs == 1 else f"{os.cpu_count()} workers"
             rows.append((f"advisor batch, 10,000 generated profiles, {who} (process)",
                          f"{10_000 / t:,.0f} profiles/s", f"{mib:.0f} MiB",

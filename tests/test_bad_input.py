@@ -13,11 +13,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from conftest import ROOT
 from typer.testing import CliRunner
 
 from advisor import report
 from advisor.cli import app
-from conftest import ROOT
 
 runner = CliRunner()
 GOOD = json.loads((ROOT / "examples" / "customer-chatbot.json").read_text())

@@ -6,13 +6,13 @@ import json
 import os
 
 import pytest
+from conftest import EXAMPLES, ROOT
 from typer.testing import CliRunner
 
 import advisor
 from advisor.batch import COLUMNS, MAX_LINE_BYTES, read_lines, records
 from advisor.cli import app
 from advisor.examples import generate
-from conftest import EXAMPLES, ROOT
 
 runner = CliRunner()
 
@@ -32,7 +32,7 @@ def test_generated_profiles_match_deciding_each_alone():
     assert [r["line"] for r in got] == list(range(1, GENERATED + 1))
     assert all(r["ok"] for r in got)
     one = advisor.Advisor()
-    for p, record in zip(profiles, got):
+    for p, record in zip(profiles, got, strict=False):
         alone = one.evaluate(p).summary
         assert record == alone.model_copy(update={"line": record["line"]}).model_dump()
 

@@ -1,10 +1,10 @@
 import pytest
+from conftest import priced, profile_of
 
 import advisor
 from advisor.catalog import DERIVED_DEFAULTS, load_catalog
 from advisor.errors import CatalogError
 from advisor.schema import Assumptions
-from conftest import priced, profile_of
 
 
 def test_every_default_has_a_source_and_date():
@@ -15,7 +15,8 @@ def test_every_default_has_a_source_and_date():
 
 
 def test_design_gpu_ids_are_all_present():
-    assert {"h100", "h200", "a100-80gb", "a100-40gb", "l4", "l40s", "a10g", "b200", "mi300x"} <= set(load_catalog().gpus)
+    ids = {"h100", "h200", "a100-80gb", "a100-40gb", "l4", "l40s", "a10g", "b200", "mi300x"}
+    assert ids <= set(load_catalog().gpus)
 
 
 def test_catalog_file_overrides_a_price(tmp_path, chatbot):

@@ -1,11 +1,11 @@
 import json
 
 import pytest
+from conftest import EXAMPLES, ROOT
 from typer.testing import CliRunner
 
 from advisor import __version__
 from advisor.cli import app
-from conftest import EXAMPLES, ROOT
 
 runner = CliRunner()
 CHATBOT = str(ROOT / "examples" / "customer-chatbot.json")

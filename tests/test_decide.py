@@ -4,6 +4,7 @@ import json
 import re
 
 import pytest
+from conftest import EXAMPLES, ROOT, example_data
 from hypothesis import given
 from hypothesis import strategies as st
 from typer.testing import CliRunner
@@ -11,7 +12,6 @@ from typer.testing import CliRunner
 import advisor
 from advisor.cli import app
 from advisor.decision import Decision
-from conftest import EXAMPLES, ROOT, example_data
 
 runner = CliRunner()
 TRAINING = ("fine-tune", "continued-pretrain", "pretrain")

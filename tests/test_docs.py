@@ -2,11 +2,11 @@
 
 import re
 
+from conftest import ROOT
 from typer.testing import CliRunner
 
 import advisor
 from advisor.cli import app
-from conftest import ROOT
 
 README = (ROOT / "README.md").read_text()
 

@@ -10,13 +10,13 @@ import sys
 import time
 
 import pytest
+from conftest import ROOT
+from terminal import Terminal
 from typer.testing import CliRunner
 
 import advisor.io
 from advisor.cli import app
 from advisor.examples import generate
-from conftest import ROOT
-from terminal import Terminal
 
 runner = CliRunner()
 EXAMPLE = str(ROOT / "examples" / "customer-chatbot.json")

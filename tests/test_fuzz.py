@@ -2,12 +2,16 @@
 JSON hit every loader. Anything a user or script can hand advisor ends in a result or one AdvisorError."""
 
 import json
-import os
 import math
+import os
 import tempfile
 from pathlib import Path
 
-from hypothesis import given, strategies as st
+from conftest import ROOT
+from hypothesis import given
+from hypothesis import strategies as st
+from strategies import json_values, profiles
+from test_memo import check_markdown
 
 import advisor
 from advisor.batch import decide_lines
@@ -16,9 +20,6 @@ from advisor.decision import Decision
 from advisor.errors import CatalogError, InputError, RuleError, TemplateError
 from advisor.interview import load_answers
 from advisor.rules import load_rules
-from strategies import json_values, profiles
-from conftest import ROOT
-from test_memo import check_markdown
 
 ADVISOR = advisor.Advisor()
 SOME_EVALUATION = ADVISOR.evaluate(ROOT / "examples" / "customer-chatbot.json")

@@ -4,16 +4,16 @@ in a pseudo-terminal."""
 import json
 
 import pytest
+from conftest import ROOT
 from prompt_toolkit.input import create_pipe_input
 from prompt_toolkit.output import DummyOutput
+from terminal import Terminal
 from typer.testing import CliRunner
 
 import advisor
 from advisor.cli import app
 from advisor.errors import InputError, Interrupted
 from advisor.interview import conduct, load_answers, parse_number, questions
-from conftest import ROOT
-from terminal import Terminal
 
 DOWN, ENTER, SPACE, BACKSPACE, CTRL_C = "\x1b[B", "\r", " ", "\x7f", "\x03"
 

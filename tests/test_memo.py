@@ -7,12 +7,12 @@ import os
 import re
 
 import pytest
+from conftest import EXAMPLES, ROOT, example_data
 from typer.testing import CliRunner
 
 import advisor
 from advisor.cli import app
 from advisor.robustness import KNOBS, RESIDENCY
-from conftest import EXAMPLES, ROOT, example_data
 
 runner = CliRunner()
 GOLDEN = ROOT / "tests" / "golden"
@@ -43,7 +43,7 @@ def check_markdown(text: str) -> list[str]:
         if not body.strip():
             problems.append(f"section {i} is empty")
     table: list[str] = []
-    for line in text.splitlines() + [""]:
+    for line in [*text.splitlines(), ""]:
         if line.startswith("|"):
             table.append(line)
             continue
@@ -116,11 +116,11 @@ def test_mermaid_series_has_one_value_per_month_matching_the_json(name):
     eligible = [c for c in decision["ranking"] if c["eligible"]]
     assert ids == [c["id"] for c in eligible[:3]] and len(series) == len(ids)
     by_id = {c["id"]: c for c in decision["ranking"]}
-    for cid, values in zip(ids, series):
+    for cid, values in zip(ids, series, strict=False):
         cost = by_id[cid]["cost"]
         assert len(values) == months
         running = cost["upfront_usd"]
-        for value, monthly in zip(values, cost["monthly_usd"]):
+        for value, monthly in zip(values, cost["monthly_usd"], strict=False):
             running += monthly
             assert abs(value - running) <= 0.5 + 1e-9 * running
         assert abs(values[-1] - cost["tco_usd"]) <= 0.5 + 1e-9 * cost["tco_usd"]
@@ -161,7 +161,7 @@ def test_the_memo_states_the_computed_changes():
     changes = advisor.evaluate(profile).changes
     rows = [line for line in section.splitlines() if line.startswith("| ") and "`" in line]
     assert len(rows) == len(changes)
-    for row, c in zip(rows, changes):
+    for row, c in zip(rows, changes, strict=False):
         assert row.startswith(f"| {c.label} |") and row.endswith(f"| `{c.winner}` |")
 
 

@@ -1,11 +1,11 @@
 import json
 
 import pytest
+from conftest import EXAMPLES, example_data
 
 from advisor.errors import InputError
 from advisor.io import load_profile
 from advisor.schema import Profile, json_schema
-from conftest import EXAMPLES, example_data
 
 
 @pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.stem)

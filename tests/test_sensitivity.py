@@ -6,16 +6,17 @@ import json
 
 import numpy as np
 import pytest
-from hypothesis import given, strategies as st
+from conftest import ROOT, example_data
+from hypothesis import given
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 import advisor
 from advisor.cli import app
-from advisor.errors import InputError
 from advisor.engine import IDS
+from advisor.errors import InputError
 from advisor.prices import Prices, exact_usd
 from advisor.robustness import KNOBS, current_value, ranges
-from conftest import ROOT, example_data
 
 ADVISOR = advisor.Advisor()
 
@@ -31,7 +32,7 @@ def scenarios(p, values, rules=None):
     return run.outcome, run.winners
 
 runner = CliRunner()
-AT = datetime.datetime(2026, 11, 1, tzinfo=datetime.timezone.utc)
+AT = datetime.datetime(2026, 11, 1, tzinfo=datetime.UTC)
 
 
 def profile(name, **changes):
@@ -97,7 +98,7 @@ def test_winners_only_prices_everything_when_some_scenario_has_no_eligible_candi
     full, pruned = scenarios(p, values)
     assert not full.eligible[:, 0].any() and full.eligible[:, 1:].any(axis=0).all()
     assert not np.isnan(pruned.tco).any() and (pruned.winner == full.winner).all()
-    for j, v in enumerate(values["latency.p95_ms"]):
+    for j, _v in enumerate(values["latency.p95_ms"]):
         assert pruned.winners()[j] == advisor.decide(scalar_profile(p, values, j)).recommendation.id
 
 
