@@ -9,7 +9,7 @@ read until compute-bound at 2·N FLOPs per token), scaled by a calibration facto
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 import numpy as np
@@ -35,9 +35,10 @@ MAX_HALVINGS = 13  # serving_concurrency ≤ 4096 = 2^12: the batch reaches 1 wi
 
 
 def power(base: Any, exponent: Any) -> Array:
-    """`base ** exponent` elementwise with the C library's pow, as Python computes it: numpy's vectorised power
-    differs from it in the last bit on CPUs with some vector units, and a result must not depend on the CPU."""
-    return np.asarray(np.power(np.asarray(base, dtype=object), np.asarray(exponent, dtype=object)), dtype=float)
+    """`base ** exponent` elementwise with the C library's pow, as Python computes it. `np.float_power` calls it;
+    `np.power` has vector-unit loops that differ in the last bit on some CPUs, and a result must not depend on the
+    CPU (tests compare the two with Python's `**`)."""
+    return np.asarray(np.float_power(base, exponent))
 
 
 def lookup(keys: Array, table: dict[str, float]) -> Array:
@@ -72,7 +73,7 @@ def kv_bytes_per_token(params: Array) -> Array:
     return KV_BYTES_8B * power(params / 8e9, KV_EXPONENT)
 
 
-@dataclass(slots=True)
+@dataclass
 class Replica:
     """One serving replica of an open model: its GPUs, the batch it runs and what it delivers."""
 
@@ -87,7 +88,7 @@ class Replica:
 
     def where(self, keep: Array, other: Replica) -> Replica:
         """Per scenario, this replica where `keep`, else `other`."""
-        return Replica(*(np.where(keep, getattr(self, f), getattr(other, f)) for f in Replica.__slots__))
+        return Replica(*(np.where(keep, getattr(self, f.name), getattr(other, f.name)) for f in fields(Replica)))
 
 
 def replica(params: Array, weight_bytes: Array, gpu: Gpu, *, prefill_tokens: Array, context_tokens: Array,
@@ -166,7 +167,7 @@ class Facts(BaseModel):
 # ----------------------------------------------------------------------------------------------------------------
 
 
-@dataclass(slots=True)
+@dataclass
 class Plan:
     """A candidate's cost structure per scenario: monthly = fixed + slope·v + step(v) for v requests/day."""
 
@@ -191,7 +192,7 @@ class Plan:
         return np.asarray(np.where(self.always_on, cost + self.replica_usd * self.replicas(v), cost))
 
 
-@dataclass(slots=True)
+@dataclass
 class Horizon:
     """Usage over the planning horizon of every scenario: requests/day in each month (0 past a scenario's own
     horizon), their sum and the requests over the whole horizon."""
@@ -242,7 +243,7 @@ def _parts(c: Candidate) -> tuple[Part, ...]:
     return ("prompt", *(("rag",) if c.rag else ()), *adaptation, *serving)
 
 
-@dataclass(slots=True)
+@dataclass
 class Figures:
     """A candidate's money and facts per scenario: what rules read as `cost.*` and `candidate.*`."""
 

@@ -87,14 +87,14 @@ def score(frame: Frame, costs: CostModel, rules: RuleSet, labels: Any = None, *,
     """
     n = frame.n
     base = frame.columns
-    once = {id(r): r.fires(base) for r in rules.profile_rules}
+    once = {r.id: r.fires(base) for r in rules.profile_rules}
     open_ = CANDIDATES
     if prune:
         def vetoed_everywhere(c: Candidate) -> bool:
             veto = np.zeros(n, dtype=bool)
             for r in rules.shapes[c].once:
                 if r.spec.veto:
-                    veto = veto | once[id(r)]
+                    veto = veto | once[r.id]
             return bool(veto.all())
 
         open_ = tuple(c for c in CANDIDATES if not vetoed_everywhere(c))
@@ -104,7 +104,7 @@ def score(frame: Frame, costs: CostModel, rules: RuleSet, labels: Any = None, *,
     return outcome
 
 
-def _score(frame: Frame, costs: CostModel, rules: RuleSet, once: dict[int, Array], open_: tuple[Candidate, ...],
+def _score(frame: Frame, costs: CostModel, rules: RuleSet, once: dict[str, Array], open_: tuple[Candidate, ...],
            labels: Any, keep_fired: bool) -> Outcome:
     n = frame.n
     reads_model = any("candidate.model" in c.paths for r in rules.rules for _, c in r.clauses())
@@ -122,7 +122,7 @@ def _score(frame: Frame, costs: CostModel, rules: RuleSet, once: dict[int, Array
         veto, total = np.zeros(n, dtype=bool), np.zeros(n)
         kept: list[tuple[Rule, Array]] = []
         for rule in shape.once + shape.each:  # vetoes are listed in this order
-            fired = rule.fires(ctx) if rule.per_candidate else once[id(rule)]
+            fired = rule.fires(ctx) if rule.per_candidate else once[rule.id]
             if rule.spec.veto:
                 veto = veto | fired
             else:

@@ -311,13 +311,13 @@ class Evaluation:
                 continue
             ctx = candidate_context(self.run.frame.columns, c, self.run.costs.figures(c),
                                     np.array(self.run.label(c, 0), dtype=object))
-            applying = set(map(id, rules.shapes[c].rules))
+            applying = {r.id for r in rules.shapes[c].rules}
             trace = []
             for r in rules.rules:
                 clauses = [{"group": group, "clause": cl.text, "result": bool(cl(ctx)[0]),
                             "values": {path: _plain(path, _at(np.asarray(ctx[path]), 0)) for path in cl.paths}}
                            for group, cl in r.clauses()]
-                applies = id(r) in applying
+                applies = r.id in applying
                 trace.append({"rule": r.id, "title": r.spec.title, "applies": applies,
                               "fired": applies and bool(r.fires(ctx)),
                               "effect": "veto" if r.spec.veto else r.spec.points,

@@ -26,7 +26,7 @@ TEXT = frozenset({"api_model", "api_model_high_accuracy", "fine_tune_api_model",
                   "on_device_precision"})
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Effort:
     """Engineering a part of a path takes: ongoing engineers and the engineer-months to build it."""
 
@@ -34,7 +34,7 @@ class Effort:
     setup_months: Array
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Gpu:
     id: Array  # catalog GPU ids (text)
     bf16_tflops: Array
@@ -43,7 +43,7 @@ class Gpu:
     hourly_usd: Array  # the effective price: the profile's, else the GPU's on-demand price
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Api:
     model: Array  # genai-prices ids (text), normal accuracy
     model_high_accuracy: Array
@@ -53,7 +53,7 @@ class Api:
     output_tokens_per_s: Array
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class OpenModels:
     params: Array  # prompting a self-hosted open model, normal accuracy
     params_high_accuracy: Array
@@ -61,7 +61,7 @@ class OpenModels:
     pretrain_params: Array  # the profile's, else Chinchilla-sized to the corpus within 1B-70B
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Serving:
     precision: Array  # text
     efficiency: Array
@@ -71,7 +71,7 @@ class Serving:
     hours_per_month: Array
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class OnDevice:
     model_params: Array
     precision: Array  # text
@@ -80,7 +80,7 @@ class OnDevice:
     prefill_ms_per_token: Array
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Retrieval:
     context_tokens: Array
     chunk_tokens: Array
@@ -93,13 +93,13 @@ class Retrieval:
     store_usd_per_million_queries: Array
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Training:
     mfu: Array
     fine_tune_epochs: Array
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Settings:
     api: Api
     gpu: Gpu
