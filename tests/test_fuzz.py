@@ -8,7 +8,7 @@ import tempfile
 from pathlib import Path
 
 from conftest import ROOT
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from strategies import json_values, profiles
 from test_memo import check_markdown
@@ -56,6 +56,7 @@ def test_generated_profiles_decide_end_to_end(data):
         sum(r.eligible for r in d.ranking))
 
 
+@settings(max_examples=max(25, settings().max_examples // 20))  # a memo runs 10,000 scenarios and flip searches
 @given(profiles())
 def test_generated_profiles_render_a_clean_memo(data):
     # free text from the profile is covered by the escaping tests; here the generated numbers and choices
