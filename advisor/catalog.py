@@ -5,6 +5,7 @@ that change), and a profile's `assumptions` override single defaults. The defaul
 `schema.Assumptions`, so a misspelt key fails by name wherever it appears.
 """
 
+import re
 import tomllib
 from datetime import datetime
 from pathlib import Path
@@ -44,6 +45,36 @@ class FineTuneAPI(_Entry):
     output_usd_per_mtok: float = Field(ge=0)
 
 
+class OpenModel(_Entry):
+    """A reference open-weight model: what a self-hosted or on-device candidate of its size is named after."""
+
+    name: str = Field(min_length=1)
+    params: float = Field(gt=0, le=1e13, allow_inf_nan=False)
+    tier: int = Field(ge=0, le=3, description="capability tier: 0 small device model … 3 frontier")
+
+
+class HostedModel(_Entry):
+    """A hosted model's capability tier, for comparing it with the model an eval was measured on."""
+
+    tier: int = Field(ge=0, le=3)
+
+
+class PriceTiers(_Entry):
+    """The tier of a hosted model the catalog does not list, read from its input price per million tokens."""
+
+    tier1_below: float = Field(gt=0, le=1e4)
+    tier2_below: float = Field(gt=0, le=1e4)
+
+
+class Unknown(_Entry):
+    """The plausible ends of a field a profile may leave unknown (DESIGN §4): a decision that changes at either end
+    names the field in its warnings."""
+
+    label: str = Field(min_length=1)
+    low: float | str
+    high: float | str
+
+
 class Default(_Entry):
     model_config = ConfigDict(strict=False)
     value: Any
@@ -71,8 +102,12 @@ class Catalog(BaseModel):
     price_timestamp: datetime
     gpus: dict[str, GPU] = Field(min_length=1)
     fine_tune_api: dict[str, FineTuneAPI]
+    open_models: dict[str, OpenModel] = Field(min_length=1)
+    hosted_models: dict[str, HostedModel]
+    hosted_tier_prices: PriceTiers
     defaults: dict[str, Default]
     uncertainty: dict[str, Spread] = {}
+    unknowns: dict[str, Unknown] = {}
 
     @field_validator("uncertainty")
     @classmethod
@@ -82,6 +117,23 @@ class Catalog(BaseModel):
             if key not in known:
                 raise ValueError(f"uncertainty: {key!r} is not a numeric profile input{did_you_mean(key, known)}")
         return spreads
+
+    @field_validator("unknowns")
+    @classmethod
+    def _unknowns_are_optional_fields(cls, unknowns: dict[str, Unknown]) -> dict[str, Unknown]:
+        from .schema import profile_fields
+
+        fields = profile_fields()
+        for key, entry in unknowns.items():
+            kind = fields.get(key)
+            if kind is None:
+                raise ValueError(f"unknowns: {key!r} is not a profile field{did_you_mean(key, fields)}")
+            for end in (entry.low, entry.high):
+                if kind.name == "str" and end not in kind.values:
+                    raise ValueError(f"unknowns: {key}: {end!r} is not one of {', '.join(kind.values)}")
+                if kind.name == "number" and not isinstance(end, (int, float)):
+                    raise ValueError(f"unknowns: {key}: {end!r} is not a number")
+        return unknowns
 
     @field_validator("defaults")
     @classmethod
@@ -102,10 +154,33 @@ class Catalog(BaseModel):
         gpu = self.defaults["gpu"].value
         if gpu not in self.gpus:
             raise ValueError(f"defaults.gpu {gpu!r} is not among the GPUs{did_you_mean(gpu, self.gpus)}")
-        ft = self.defaults["fine_tune_api_model"].value
-        if ft not in self.fine_tune_api:
-            raise ValueError(f"defaults.fine_tune_api_model {ft!r} has no fine_tune_api entry")
+        for key in ("fine_tune_api_model", "fine_tune_api_model_high_accuracy"):
+            ft = self.defaults[key].value
+            if ft not in self.fine_tune_api:
+                raise ValueError(f"defaults.{key} {ft!r} has no fine_tune_api entry")
         return self
+
+    def open_model(self, params: float) -> tuple[str, OpenModel]:
+        """The reference open model nearest in size (by ratio) to `params`."""
+        import math
+
+        return min(self.open_models.items(), key=lambda kv: abs(math.log(kv[1].params / params)))
+
+    def tier(self, model: str) -> int | None:
+        """A model id's capability tier: a listed hosted or open model's; else an open model's by the size in its
+        name ('llama-3-8b', 'qwen2.5-32b-instruct'); else None (see `Prices`-based tiers in the cost model)."""
+        if model in self.hosted_models:
+            return self.hosted_models[model].tier
+        if model in self.open_models:
+            return self.open_models[model].tier
+        size = re.search(r"(\d+(?:\.\d+)?)b(?![a-z])", model.lower())
+        if size:
+            return self.open_model(float(size[1]) * 1e9)[1].tier
+        return None
+
+    def tier_by_price(self, input_usd_per_mtok: float) -> int:
+        t = self.hosted_tier_prices
+        return 1 if input_usd_per_mtok < t.tier1_below else 2 if input_usd_per_mtok < t.tier2_below else 3
 
     def gpu(self, gpu_id: str) -> GPU:
         try:

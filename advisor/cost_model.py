@@ -17,12 +17,18 @@ from pydantic import BaseModel, ConfigDict
 
 from .candidates import Candidate
 from .catalog import Catalog
-from .errors import InputError
+from .errors import AdvisorError, InputError
 from .frame import Array, Frame
 from .prices import Prices
 from .settings import Gpu, Part, Settings
 
 DAYS_PER_MONTH = 365 / 12
+WEEKS_PER_MONTH = 365 / 12 / 7
+# Tasks with one narrow output (a label, fields, a ranking), where a small fine-tuned model matches large general
+# ones (LoRA Land, Zhao et al. 2024); other tasks are open-ended.
+NARROW_TASKS = ["classification", "extraction", "search_ranking"]
+# Interactive use cases whose answers are streamed to a person when the profile does not say (latency.streaming).
+STREAMED = ["chat_assistant", "support_assistant", "knowledge_qa", "code_assistant", "generation"]
 SECONDS_PER_DAY = 86_400
 BYTES_PER_PARAM: dict[str, float] = {"bf16": 2, "fp16": 2, "fp8": 1, "int8": 1, "int4": 0.5}
 INFERENCE_MEMORY_FACTOR = 1.2  # inference memory ≈ 1.2 × weight bytes (cost-facts.md)
@@ -139,6 +145,12 @@ class Cost(BaseModel):
     monthly_usd: list[float]
     people_monthly_usd: float
     training_usd: float
+    cash_monthly_usd_first: float  # money out each month besides engineering time: APIs, GPUs, services
+    cash_monthly_usd_last: float
+    cash_upfront_usd: float  # one-time cash: training runs, embedding the knowledge base
+    cash_per_request_usd: float | None  # a request's cash cost to serve, no salaries or one-time costs
+    spend_monthly_usd: float  # the largest monthly amount the monthly budget must pay (cash, or all if it
+    spend_upfront_usd: float  # includes staff) and what the one-time budget must pay
 
 
 class Facts(BaseModel):
@@ -147,9 +159,13 @@ class Facts(BaseModel):
     model_config = ConfigDict(frozen=True)
     model: str
     model_params: float | None
-    latency_ms: float
-    kb_in_prompt: bool
-    breaks_even: bool  # some month of the horizon reaches the break-even volume
+    model_tier: int
+    tier_needed: int  # the hosted tier the quality need calls for: 3 frontier (high accuracy or a large gap), else 2
+    latency_ms: float  # what the p95 target applies to: the first token when streamed, else the whole response
+    first_token_ms: float
+    full_response_ms: float
+    kb_in_prompt: bool | None  # None when the knowledge base's size is unknown
+    breaks_even: bool  # self-hosting costs less than its API twin over the horizon
     memory_fits: bool
     on_device_feasible: bool
     gpus_per_replica: int
@@ -160,6 +176,10 @@ class Facts(BaseModel):
     api_twin: str | None
     break_even_requests_per_day: float | None
     break_even_month: int | None
+    build_weeks: float  # calendar weeks to build it with the team's ML engineers
+    eval_at_least: float | None  # the best eval on a model no larger than this one (evidence carries up)
+    eval_at_most: float | None  # the best eval on a model no smaller (a shortfall carries down)
+    prompt_at_most: float | None  # the same for prompting alone: what retrieval or a bigger model starts from
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -171,7 +191,8 @@ class Facts(BaseModel):
 class Plan:
     """A candidate's cost structure per scenario: monthly = fixed + slope·v + step(v) for v requests/day."""
 
-    upfront: Array
+    cash_upfront: Array  # one-time cash: training runs, embedding the knowledge base
+    people_upfront: Array  # the engineering time to build it
     fixed_monthly: Array
     people_monthly: Array
     training: Array
@@ -233,6 +254,30 @@ class Horizon:
         return np.where(hit.any(axis=0), hit.argmax(axis=0) + 1.0, np.nan)
 
 
+def _vectorize(fn: Any, values: Array) -> Array:
+    """`fn` of each distinct value, per scenario (text or numbers; computed once per distinct value)."""
+    flat = values.reshape(-1).tolist()
+    results = {v: fn(v) for v in set(flat)}
+    out = np.array([results[v] for v in flat], dtype=object if isinstance(next(iter(results.values())), str)
+                   else float)
+    return out.reshape(values.shape)
+
+
+def _bounds(evals: list[Any], tier: float, model: str, hosted: str, tier_of: Any) -> tuple[float, float]:
+    """(best score on a model no larger, best score on a model no smaller), NaN where none: an eval's model is the
+    one it names, else the hosted model advisor would use; a model without a known tier counts only for itself."""
+    low = high = np.nan
+    for e in evals:
+        measured_on = e.model or hosted
+        t = tier_of(measured_on)
+        same = measured_on == model
+        if same or (not np.isnan(t) and t <= tier):
+            low = e.score if np.isnan(low) else max(low, e.score)
+        if same or (not np.isnan(t) and t >= tier):
+            high = e.score if np.isnan(high) else max(high, e.score)
+    return low, high
+
+
 def _parts(c: Candidate) -> tuple[Part, ...]:
     """The pieces of work a candidate takes, each with its engineers and build time (`Settings.effort`)."""
     by_adaptation: dict[str, tuple[Part, ...]] = {"prompt": (), "fine-tune": ("fine_tune",),
@@ -257,19 +302,35 @@ class CostModel:
     def __init__(self, frame: Frame, settings: Settings, catalog: Catalog, prices: Prices):
         self.frame, self.s, self.catalog, self.prices = frame, settings, catalog, prices
         f, s = frame, settings
-        high = ~f.equals("quality.accuracy", "normal")
-        self.api_model = np.where(high, s.api.model_high_accuracy, s.api.model)
-        self.open_params = np.where(high, s.open.params_high_accuracy, s.open.params)
+        # The capability tier the quality need calls for: frontier models for high or regulated accuracy or a large
+        # gap, small ones otherwise; open-ended tasks at that tier fine-tune a large open model, narrow ones a small.
+        self.frontier = ~f.equals("quality.accuracy", "normal") | f.equals("quality.gap", "large")
+        narrow = np.isin(f["project.use_case"], NARROW_TASKS)
+        self.api_model = np.where(self.frontier, s.api.model_high_accuracy, s.api.model)
+        self.fine_tune_api_model = np.where(self.frontier & ~narrow, s.api.fine_tune_model_high_accuracy,
+                                            s.api.fine_tune_model)
+        self.open_params = np.where(self.frontier, s.open.params_high_accuracy, s.open.params)
+        self.tuned_params = np.where(self.frontier & ~narrow, s.open.fine_tuned_params_high_accuracy,
+                                     s.open.fine_tuned_params)
         self.horizon = Horizon.of(f)
+        # Sizes the profile leaves unknown are priced at the catalog's planning defaults; rules see them as unknown.
         kb = f["data.knowledge_base_tokens"]
-        self.kb_fits_prompt = (0 < kb) & (kb <= s.retrieval.cached_prompt_max_tokens) & ~f.equals("data.need",
-                                                                                                  "behavior")
+        self.kb_known = ~np.isnan(kb)
+        self.kb = np.where(self.kb_known, kb, s.unknown.knowledge_base_tokens)
+        examples = f["data.labeled_examples"]
+        self.examples = np.where(np.isnan(examples), s.unknown.labeled_examples, examples)
+        self.kb_fits_prompt = (0 < self.kb) & (self.kb <= s.retrieval.cached_prompt_max_tokens) & ~f.equals(
+            "data.need", "behavior")
         rates = s.refresh_per_month
         self.refresh_rate = np.select(
-            [f.equals("data.freshness", "monthly"), f.equals("data.freshness", "weekly"),
+            [f.equals("data.freshness", "static"), f.equals("data.freshness", "monthly"),
+             f.equals("data.freshness", "weekly"),
              f.equals("data.freshness", "daily") | f.equals("data.freshness", "realtime")],
-            [rates["monthly"], rates["weekly"], rates["daily"]], rates["static"])
+            [rates["static"], rates["monthly"], rates["weekly"], rates["daily"]], s.unknown.refresh_per_month)
         self.batch_mode = f.equals("latency.mode", "batch")
+        stated = f["latency.streaming"]
+        derived = ~self.batch_mode & np.isin(f["project.use_case"], STREAMED)
+        self.streaming = np.where(np.isnan(stated), derived, stated == 1)
         self._plans: dict[Candidate, Plan] = {}
         self._figures: dict[Candidate, Figures] = {}
         self._served: dict[tuple[str, bool], tuple[Replica, Array]] = {}
@@ -281,7 +342,7 @@ class CostModel:
         f = self.frame
         if c.rag:
             return f["usage.input_tokens"] + self.s.retrieval.context_tokens, np.asarray(0.0)
-        kb = np.where(self.kb_fits_prompt, f["data.knowledge_base_tokens"], 0.0)
+        kb = np.where(self.kb_fits_prompt, self.kb, 0.0)
         return f["usage.input_tokens"] + kb, kb
 
     def pretrain_tokens(self) -> Array:
@@ -291,7 +352,7 @@ class CostModel:
     def _sft_tokens(self, c: Candidate) -> Array:
         f = self.frame
         extra = self.s.retrieval.context_tokens if c.rag else 0  # RAFT: train with the retrieved documents
-        return (f["data.labeled_examples"] * (f["usage.input_tokens"] + extra + f["usage.output_tokens"])
+        return (self.examples * (f["usage.input_tokens"] + extra + f["usage.output_tokens"])
                 * self.s.training.fine_tune_epochs)
 
     def _train_open(self, params: Array, tokens: Array) -> tuple[Array, Array]:
@@ -303,11 +364,63 @@ class CostModel:
             return self.s.open.pretrain_params
         if c.serving == "on-device":
             return self.s.on_device.model_params
-        return self.open_params if c.adaptation == "prompt" else self.s.open.fine_tuned_params
+        return self.open_params if c.adaptation == "prompt" else self.tuned_params
 
     def _fine_tune(self, key: str) -> Array:
-        models = self.s.api.fine_tune_model
+        models = self.fine_tune_api_model
         return lookup(models, {m: getattr(self.catalog.fine_tune_prices(m), key) for m in np.unique(models).tolist()})
+
+    def model_ids(self, c: Candidate) -> Array:
+        """The concrete model of candidate `c` per scenario: a hosted model's genai-prices id, or the reference open
+        model of the size the candidate assumes."""
+        if c.serving == "api":
+            return self.fine_tune_api_model if c.adaptation == "fine-tune" else self.api_model
+        params = np.asarray(self.serving_params(c), dtype=float)
+        if c.adaptation == "pretrain":  # a model of its own, of the size its corpus calls for
+            return _vectorize(lambda n: f"own-{n / 1e9:.3g}b", params)
+        return _vectorize(lambda n: self.catalog.open_model(n)[0], params)
+
+    def tiers(self, c: Candidate) -> Array:
+        """The capability tier of candidate `c`'s model per scenario (see `Catalog.tier`)."""
+        if c.serving == "api":
+            default = np.where(self.frontier, 3.0, 2.0)  # a hosted model the catalog does not tier: by its slot
+            return np.where(np.isnan(ids := _vectorize(self._tier, self.model_ids(c))), default, ids)
+        params = np.asarray(self.serving_params(c), dtype=float)
+        return _vectorize(lambda n: float(self.catalog.open_model(n)[1].tier), params)
+
+    def _tier(self, model: str) -> float:
+        """A model's capability tier: the catalog's, else a hosted model's by its price, else NaN (unknown)."""
+        tier = self.catalog.tier(model)
+        if tier is None:
+            try:
+                rates = self.prices.rates(model)
+            except AdvisorError:
+                return np.nan
+            tier = self.catalog.tier_by_price(rates.rates[0][1] * 1e6)
+        return float(tier)
+
+    def evidence(self, c: Candidate) -> tuple[Array, Array]:
+        """(a lower, an upper bound) on the eval score candidate `c` would measure, per scenario, NaN where no eval
+        bears on it: the best measured score of its approach on a model no larger than its own (evidence carries
+        up to bigger models) and on a model no smaller (a shortfall carries down to smaller ones)."""
+        approach = {"prompt": "rag" if c.rag else "prompt", "fine-tune": "fine_tune"}.get(c.adaptation)
+        return self._evidence(c, approach) if approach else (np.full(self.frame.n, np.nan),) * 2
+
+    def _evidence(self, c: Candidate, approach: str) -> tuple[Array, Array]:
+        n = self.frame.n
+        ids = np.broadcast_to(self.model_ids(c), (n,))
+        tiers = np.broadcast_to(self.tiers(c), (n,))
+        hosted = np.broadcast_to(self.api_model, (n,))  # what an eval that names no model was measured on
+        known: dict[tuple[int, float, str, str], tuple[float, float]] = {}
+        low, high = np.full(n, np.nan), np.full(n, np.nan)
+        for j in range(n):
+            evals = self.frame.evals_of(j)
+            key = (j if len(self.frame.evals) > 1 else 0, float(tiers[j]), str(ids[j]), str(hosted[j]))
+            if key not in known:
+                known[key] = _bounds([e for e in evals if e.approach == approach], tiers[j], ids[j], hosted[j],
+                                     self._tier)
+            low[j], high[j] = known[key]
+        return low, high
 
     # -- the plan of one candidate ---------------------------------------------------------------------------------
 
@@ -326,19 +439,20 @@ class CostModel:
         eng = s.engineer_monthly_usd
         parts = _parts(c)
         people = eng * sum(s.effort[x].fte for x in parts)
-        upfront = eng * sum(s.effort[x].setup_months for x in parts)
+        build_months = sum(s.effort[x].setup_months for x in parts)
+        people_upfront, cash_upfront = eng * build_months, np.asarray(0.0)
         fixed, slope = people, np.asarray(0.0)
-        facts: dict[str, Array] = {"kb_in_prompt": self.kb_fits_prompt & (not c.rag),
+        facts: dict[str, Array] = {"kb_in_prompt": np.where(self.kb_known, self.kb_fits_prompt & (not c.rag), np.nan),
                                    "memory_fits": np.asarray(True), "on_device_feasible": np.asarray(False),
                                    "gpus_per_replica": np.asarray(0.0),
                                    "replica_output_tokens_per_s": np.asarray(np.nan),
                                    "training_gpu_hours": np.asarray(0.0)}
 
         # Retrieval: embed the knowledge base once and at each refresh; a managed vector store; a query per call.
-        kb = f["data.knowledge_base_tokens"]
+        kb = self.kb
         if c.rag:
             embed = kb / 1e6 * r.embedding_usd_per_mtok
-            upfront = upfront + embed
+            cash_upfront = cash_upfront + embed
             fixed = fixed + embed * self.refresh_rate
             if c.serving != "on-device":  # on device the index lives locally
                 gb = kb / r.chunk_tokens * r.embedding_dimensions * 4 / 1e9
@@ -366,7 +480,10 @@ class CostModel:
                 hours, usd = self._train_open(s.open.pretrain_params, self.pretrain_tokens())
                 facts["training_gpu_hours"] = facts["training_gpu_hours"] + hours
                 training = training + usd
-        upfront = upfront + training
+        cash_upfront = cash_upfront + training
+
+        # Engineering time: the engineer-months to build it, spread over the ML engineers (at least one person).
+        facts["build_weeks"] = build_months * WEEKS_PER_MONTH / np.maximum(1, f["team.ml_engineers"])
 
         # Serving.
         rag_ms = r.latency_ms if c.rag else np.asarray(0.0)
@@ -381,9 +498,11 @@ class CostModel:
                 per_call = self.prices.call_usd(self.api_model, input_tokens, output_tokens, cached)
             slope = slope + calls_per_month_per_rpd * per_call * s.api.price_factor
             call_ms = s.api.ttft_ms + 1000 * output_tokens / s.api.output_tokens_per_s
+            first_ms = s.api.ttft_ms
         elif c.serving == "self-host":
             params = self.serving_params(c)
             replica_, call_ms = self._replica_for_latency(c, params, input_tokens, cached, rag_ms)
+            first_ms = 1000 * replica_.prefill_s
             facts.update(gpus_per_replica=replica_.gpus, replica_output_tokens_per_s=replica_.output_tokens_per_s,
                          memory_fits=replica_.gpus <= SINGLE_NODE_GPUS)
             # Batch jobs rent GPUs for the hours the work takes; interactive serving keeps replicas running.
@@ -401,10 +520,16 @@ class CostModel:
             params = self.serving_params(c)
             weight_gb = params * lookup(s.on_device.precision, BYTES_PER_PARAM) / 1e9
             facts["on_device_feasible"] = weight_gb <= s.on_device.max_weight_gb
-            call_ms = (input_tokens * s.on_device.prefill_ms_per_token
-                       + 1000 * output_tokens / s.on_device.tokens_per_s)
-        facts.update(model_params=params, latency_ms=(call_ms + rag_ms) * calls_per_request)
-        return Plan(upfront=upfront, fixed_monthly=fixed, people_monthly=people, training=training, slope=slope,
+            first_ms = input_tokens * s.on_device.prefill_ms_per_token
+            call_ms = first_ms + 1000 * output_tokens / s.on_device.tokens_per_s
+        # What the p95 target applies to: the first token of a streamed answer (after any earlier agent steps),
+        # else the whole response.
+        full = (call_ms + rag_ms) * calls_per_request
+        first = (calls_per_request - 1) * (call_ms + rag_ms) + first_ms + rag_ms
+        facts.update(model_params=params, first_token_ms=first, full_response_ms=full,
+                     latency_ms=np.where(self.streaming, first, full))
+        return Plan(cash_upfront=cash_upfront, people_upfront=people_upfront, fixed_monthly=fixed, people_monthly=people,
+                    training=training, slope=slope,
                     replica_usd=replica_usd, replicas_per_rpd=replicas_per_rpd, min_replicas=s.serving.min_replicas,
                     always_on=np.asarray(c.serving == "self-host") & ~self.batch_mode, facts=facts)
 
@@ -449,17 +574,30 @@ class CostModel:
 
     def _figures_of(self, c: Candidate) -> Figures:
         h, plan = self.horizon, self.plan(c)
-        facts = dict(plan.facts, replicas_first=plan.replicas(h.first), replicas_last=plan.replicas(h.last),
-                     break_even_requests_per_day=np.asarray(np.nan), break_even_month=np.asarray(np.nan))
+        low, high = self.evidence(c)
+        _, prompt_high = self._evidence(c, "prompt")
+        facts = dict(plan.facts, prompt_at_most=prompt_high, replicas_first=plan.replicas(h.first), replicas_last=plan.replicas(h.last),
+                     break_even_requests_per_day=np.asarray(np.nan), break_even_month=np.asarray(np.nan),
+                     breaks_even=np.asarray(False), model_tier=self.tiers(c), tier_needed=np.where(self.frontier, 3.0, 2.0),
+                     eval_at_least=low, eval_at_most=high)
+        upfront = plan.people_upfront + plan.cash_upfront
+        tco = upfront + h.total(plan)
         if c.serving == "self-host":
             v = break_even(plan, self.plan(c.api_twin))
-            facts.update(break_even_requests_per_day=v, break_even_month=h.first_reaching(v))
-        facts["breaks_even"] = ~np.isnan(facts["break_even_month"])
-        tco = plan.upfront + h.total(plan)
-        cost = {"upfront_usd": plan.upfront, "monthly_usd_first": plan.monthly(h.first),
-                "monthly_usd_last": plan.monthly(h.last), "tco_usd": tco,
+            facts.update(break_even_requests_per_day=v, break_even_month=h.first_reaching(v),
+                         breaks_even=tco < self.figures(c.api_twin).cost["tco_usd"])
+        first, last = plan.monthly(h.first), plan.monthly(h.last)
+        cash_first, cash_last = first - plan.people_monthly, last - plan.people_monthly
+        staff = self.frame["budget.includes_staff"] == 1
+        cost = {"upfront_usd": upfront, "monthly_usd_first": first, "monthly_usd_last": last, "tco_usd": tco,
                 "cost_per_request_usd": ratio(tco, h.requests), "people_monthly_usd": plan.people_monthly,
-                "training_usd": plan.training}
+                "training_usd": plan.training, "cash_monthly_usd_first": cash_first, "cash_monthly_usd_last": cash_last,
+                "cash_upfront_usd": plan.cash_upfront,
+                # Unit economics: the cash a request costs to serve, without salaries or one-time costs.
+                "cash_per_request_usd": ratio(h.total(plan) - h.months * plan.people_monthly, h.requests),
+                # What the budgets must pay: cash, and the engineering time too when they include staff.
+                "spend_monthly_usd": np.where(staff, np.maximum(first, last), np.maximum(cash_first, cash_last)),
+                "spend_upfront_usd": np.where(staff, upfront, plan.cash_upfront)}
         return Figures(cost=cost, facts=facts)
 
     def monthly_series(self, c: Candidate) -> Array:

@@ -1,11 +1,13 @@
 """What a run returns (DESIGN §5): the decision JSON's models, the priced candidates and the batch summary line."""
 
+from typing import Literal
+
 from pydantic import BaseModel, ConfigDict
 
 from .candidates import Candidate
 from .catalog import Used
 from .cost_model import Cost, Facts
-from .rules import Reason, Veto
+from .rules import FitLevel, Reason, Veto
 from .schema import Profile
 
 
@@ -32,20 +34,60 @@ class Priced(Path):
     facts: Facts
 
 
+class Model(BaseModel):
+    """The concrete model and hardware a candidate's figures are for."""
+
+    kind: Literal["api", "open", "device"]
+    id: str  # a genai-prices id (hosted), or the reference open model of the assumed size
+    params: float | None  # None for a hosted model
+    precision: str | None
+    gpu: str | None  # self-hosted only
+    gpus_per_replica: int | None
+
+
+class QualityFit(BaseModel):
+    """Will this path reach the quality the product needs, and on what evidence."""
+
+    fit: FitLevel
+    basis: list[str]
+
+
+class LatencyFit(BaseModel):
+    p95_ms: float  # the estimate
+    target_ms: float
+    applies_to: Literal["first_token", "full_response"]
+    meets: bool
+
+
+class Criteria(BaseModel):
+    """Each criterion's points (weighted); they add up to the score."""
+
+    quality: float
+    cost: float
+    speed: float
+    control: float
+
+
 class Ranked(Path):
-    eligible: bool
+    eligible: bool  # passes every must-have
     vetoes: list[Veto]
     score: float
     reasons: list[Reason]
     cost_points: float
+    criteria: Criteria
+    model: Model
+    quality: QualityFit
+    latency: LatencyFit
     cost: Cost
     facts: Facts
 
 
 class Recommendation(Path):
     score: float
-    confidence: str
+    confidence: Literal["high", "medium", "low"]
     margin: float | None
+    viable: bool  # it passes every must-have; if not, it is the closest path and `summary` says what must change
+    win_share: float  # its share of first place over the Monte Carlo scenarios
     summary: str
 
 
@@ -79,9 +121,10 @@ class Summary(BaseModel):
     score: float
     confidence: str
     margin: float | None
+    viable: bool
+    win_share: float
     runner_up: str | None
     eligible: int
-    all_vetoed: bool
     tco_usd: float
     upfront_usd: float
     monthly_usd_first: float
@@ -98,4 +141,4 @@ class Failure(BaseModel):
     error: str
 
 
-ALL_VETOED = "every candidate is vetoed; the least-bad one is shown — revisit the constraints"
+NOT_VIABLE = "no path meets every must-have; the closest one is shown with what would have to change"

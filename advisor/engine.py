@@ -1,10 +1,16 @@
-"""Scoring and ranking: apply the rules to every priced candidate of every scenario, add the cost term, rank.
+"""Judging and ranking (DESIGN §11): every priced candidate of every scenario is judged on separate criteria.
 
-Score = the points of every rule that fired + the cost term, max(−cost_cap, cost_weight × −log2(TCO ÷ cheapest eligible
-TCO)): a candidate twice as expensive as the cheapest eligible one loses `cost_weight` points (10 in
-`rules/ruleset.toml`). The cap (40, i.e. 16× the cheapest) stops a ratio from outvoting every rule: whether a far
-dearer path is affordable is the budget rules' question, and they veto or penalise it on the profile's own budget.
-Ranking: eligible candidates by score, then lower TCO, then id; vetoed candidates after them.
+- Must-haves veto: the veto rules (residency, offline, where inference runs, latency, budget, training data), and a
+  quality fit of `fails`.
+- Quality: the first quality-fit rule that fires (in file order) sets the candidate's fit; no rule, `uncertain`.
+  Each fit is worth the points in `[ruleset.fit_points]`.
+- Cost, speed, control: the points of the rules that fire, each rule naming its criterion; cost also gets one term
+  from total cost of ownership, max(−cost_cap, −cost_weight × log2(TCO ÷ cheapest viable TCO)).
+- Every criterion is weighted (`[ruleset.weights]`, overridden by the profile's `preferences.priorities`); the
+  score is their sum, and every point is attributed to a criterion and a rule.
+
+Ranking: viable candidates (no veto) by score, then lower TCO, then id; the others after them, fewest failed
+must-haves first — the first of them is the closest path when nothing is viable.
 """
 
 from __future__ import annotations
@@ -17,11 +23,13 @@ import numpy as np
 from .candidates import Candidate, all_candidates
 from .cost_model import CostModel, Figures
 from .frame import Array, Frame
-from .rules import Rule, RuleSet
+from .rules import CRITERIA, FIT_LEVELS, Criterion, Rule, RuleSet
 
 CANDIDATES = all_candidates()
 IDS = tuple(c.id for c in CANDIDATES)
 _ID_RANK = np.argsort(np.argsort(np.array(IDS)))  # each candidate's place in id order: ranking's last tie-break
+FAILS, UNCERTAIN = FIT_LEVELS.index("fails"), FIT_LEVELS.index("uncertain")
+COST_TERM = "total-cost"  # the rule id the scoring policy's cost term is reported under
 
 
 def candidate_context(base: dict[str, Array], c: Candidate, figures: Figures, model: Array | None = None
@@ -38,6 +46,15 @@ def candidate_context(base: dict[str, Array], c: Candidate, figures: Figures, mo
 
 
 @dataclass(frozen=True)
+class Fired:
+    """A rule that applies to a candidate, where it fired and the (weighted) points it gave there."""
+
+    rule: Rule
+    where: Array
+    points: Array
+
+
+@dataclass(frozen=True)
 class Outcome:
     """Every candidate (rows, in `CANDIDATES` order) in every scenario (columns) of a frame.
 
@@ -45,11 +62,16 @@ class Outcome:
 
     tco: Array
     score: Array
-    cost_points: Array
-    eligible: Array
+    criteria: dict[Criterion, Array]
+    cost_points: Array  # the cost term, weighted (part of criteria["cost"])
+    fit: Array  # index into FIT_LEVELS
+    vetoes: Array  # how many must-haves each candidate fails
     order: Array  # candidate indices per scenario, best first
-    fired: dict[Candidate, list[tuple[Rule, Array]]]  # every applying rule and where it fired (kept on request;
-    # an array that broadcasts to the scenarios)
+    fired: dict[Candidate, list[Fired]]  # kept on request
+
+    @property
+    def eligible(self) -> Array:
+        return np.asarray(self.vetoes == 0)
 
     @property
     def winner(self) -> Array:
@@ -58,9 +80,13 @@ class Outcome:
     def winners(self) -> list[str]:
         return [IDS[i] for i in self.winner.tolist()]
 
+    def viable(self) -> Array:
+        """Per scenario: whether the winner passes every must-have."""
+        return np.asarray(self.eligible[self.winner, np.arange(self.order.shape[1])])
+
     def verdict(self, j: int) -> tuple[int, int | None, float | None]:
-        """Scenario j's (winner, the best other eligible candidate, the winner's margin in points when both are
-        eligible)."""
+        """Scenario j's (winner, the best other viable candidate, the winner's margin in points when both are
+        viable)."""
         order = self.order[:, j].tolist()
         top = order[0]
         runner = next((i for i in order[1:] if self.eligible[i, j]), None)
@@ -70,20 +96,25 @@ class Outcome:
         return top, runner, margin
 
 
-def confidence(margin: float | None) -> str:
-    if margin is None or margin >= 15:
-        return "high"
-    return "medium" if margin >= 5 else "low"
+def weights(frame: Frame, rules: RuleSet) -> dict[Criterion, Array]:
+    """Each criterion's weight per scenario: the profile's priority where it states one, else the rule set's."""
+    default = rules.policy.weights
+    out: dict[Criterion, Array] = {}
+    for criterion in CRITERIA:
+        stated = frame[f"preferences.priorities.{criterion}"]
+        out[criterion] = np.where(np.isnan(stated), getattr(default, criterion), stated)
+    return out
 
 
 def score(frame: Frame, costs: CostModel, rules: RuleSet, labels: Any = None, *, prune: bool = True,
           keep_fired: bool = False) -> Outcome:
-    """Vetoes, points and the cost term of every candidate in every scenario, and the ranking.
+    """Judge and rank every candidate in every scenario.
 
     With `prune`, a candidate that a rule reading only the profile vetoes in every scenario is left unpriced: it
-    can neither win nor move the cheapest eligible TCO that scores the others, so no winner, runner-up or margin
-    changes — unless some scenario would then have no eligible candidate, when every candidate is priced.
-    `labels(c)`: the candidate's model label per scenario, for rules that read `candidate.model`.
+    can neither be viable nor move the cheapest viable TCO that scores the others, so no winner, runner-up or margin
+    changes — unless some scenario would then have no viable candidate, when every candidate is priced (the order
+    of the vetoed ones matters then). `labels(c)`: the candidate's model label per scenario, for rules that read
+    `candidate.model`.
     """
     n = frame.n
     base = frame.columns
@@ -107,11 +138,16 @@ def score(frame: Frame, costs: CostModel, rules: RuleSet, labels: Any = None, *,
 def _score(frame: Frame, costs: CostModel, rules: RuleSet, once: dict[str, Array], open_: tuple[Candidate, ...],
            labels: Any, keep_fired: bool) -> Outcome:
     n = frame.n
+    shape2 = (len(CANDIDATES), n)
+    policy = rules.policy
+    w = weights(frame, rules)
+    fit_points = np.array([getattr(policy.fit_points, level, 0.0) for level in FIT_LEVELS])
     reads_model = any("candidate.model" in c.paths for r in rules.rules for _, c in r.clauses())
-    tco = np.full((len(CANDIDATES), n), np.nan)
-    points = np.full((len(CANDIDATES), n), np.nan)
-    vetoed = np.ones((len(CANDIDATES), n), dtype=bool)
-    fired_by: dict[Candidate, list[tuple[Rule, Array]]] = {}
+    tco = np.full(shape2, np.nan)
+    criteria: dict[Criterion, Array] = {c: np.zeros(shape2) for c in CRITERIA}
+    fit = np.full(shape2, UNCERTAIN)
+    vetoes = np.full(shape2, len(rules.rules) + 1)  # unpriced: after every priced candidate
+    fired_by: dict[Candidate, list[Fired]] = {}
     for i, c in enumerate(CANDIDATES):
         if c not in open_:
             continue
@@ -119,29 +155,41 @@ def _score(frame: Frame, costs: CostModel, rules: RuleSet, once: dict[str, Array
         shape = rules.shapes[c]
         ctx = candidate_context(frame.columns, c, figures, labels(c) if reads_model and labels else None) \
             if shape.each else frame.columns
-        veto, total = np.zeros(n, dtype=bool), np.zeros(n)
-        kept: list[tuple[Rule, Array]] = []
-        for rule in shape.once + shape.each:  # vetoes are listed in this order
-            fired = rule.fires(ctx) if rule.per_candidate else once[rule.id]
+        failed, level = np.zeros(n, dtype=int), np.full(n, -1)
+        kept: list[Fired] = []
+        for rule in shape.once + shape.each + shape.fits:  # quality fits last, in file order: the first decides
+            where = rule.fires(ctx) if rule.per_candidate else once[rule.id]
+            points = np.asarray(0.0)
             if rule.spec.veto:
-                veto = veto | fired
+                failed = failed + where
+            elif rule.spec.fit is not None:
+                level = np.where((level < 0) & where, FIT_LEVELS.index(rule.spec.fit), level)
             else:
-                total = total + np.where(fired, rule.spec.points, 0.0)
+                criterion = rule.spec.criterion
+                assert criterion is not None
+                points = np.where(where, rule.points(ctx) * w[criterion], 0.0)
+                criteria[criterion][i] += points
             if keep_fired:
-                kept.append((rule, fired))
-        tco[i], points[i], vetoed[i] = figures.cost["tco_usd"], total, veto
+                kept.append(Fired(rule, where, points))
+        level = np.where(level < 0, UNCERTAIN, level)
+        fit[i] = level
+        criteria["quality"][i] += np.where(level == FAILS, 0.0, fit_points[level] * w["quality"])
+        vetoes[i] = failed + (level == FAILS)
+        tco[i] = figures.cost["tco_usd"]
         if keep_fired:
             fired_by[c] = kept
-    eligible = ~vetoed
-    policy = rules.policy
+    eligible = vetoes == 0
     with np.errstate(divide="ignore", invalid="ignore"):
         cheapest = np.where(eligible & (tco > 0), tco, np.inf).min(axis=0)
         has = np.isfinite(cheapest) & (tco > 0)
         raw = np.where(has, np.maximum(-policy.cost_cap, -policy.cost_weight * np.log2(
             tco / np.where(np.isfinite(cheapest), cheapest, 1))), 0.0)
-    cost_points = np.round(raw, 6) + 0.0
-    scores = np.round(points + raw, 6) + 0.0
+    cost_points = np.round(raw * w["cost"], 6) + 0.0
+    criteria["cost"] += raw * w["cost"]
+    criteria = {c: np.round(v, 6) + 0.0 for c, v in criteria.items()}
     unpriced = np.isnan(tco)
-    order = np.lexsort((np.broadcast_to(_ID_RANK[:, None], tco.shape), np.where(unpriced, np.inf, tco),
-                        np.where(unpriced, np.inf, -scores), vetoed), axis=0)
-    return Outcome(tco=tco, score=scores, cost_points=cost_points, eligible=eligible, order=order, fired=fired_by)
+    scores = np.where(unpriced, np.nan, np.round(sum(criteria.values()), 6) + 0.0)
+    order = np.lexsort((np.broadcast_to(_ID_RANK[:, None], shape2), np.where(unpriced, np.inf, tco),
+                        np.where(unpriced, np.inf, -scores), vetoes), axis=0)
+    return Outcome(tco=tco, score=scores, criteria=criteria, cost_points=cost_points, fit=fit, vetoes=vetoes,
+                   order=order, fired=fired_by)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from functools import cache, cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
@@ -30,14 +30,26 @@ from .cost_model import (
     estimate_serving,
     estimate_training,
 )
-from .decision import ALL_VETOED, Decision, Priced, Ranked, Recommendation, RulesetInfo, Summary
+from .decision import (
+    NOT_VIABLE,
+    Criteria,
+    Decision,
+    LatencyFit,
+    Model,
+    Priced,
+    QualityFit,
+    Ranked,
+    Recommendation,
+    RulesetInfo,
+    Summary,
+)
 from .decision import Path as PathModel
-from .engine import CANDIDATES, Outcome, candidate_context, confidence, score
-from .fmt import usd
+from .engine import CANDIDATES, COST_TERM, Outcome, candidate_context, score, weights
+from .fmt import usd, value_text
 from .frame import Array, Frame
 from .io import load_profile
 from .prices import Prices
-from .rules import RuleSet, known_fields, load_rules
+from .rules import FIT_LEVELS, Reason, RuleSet, known_fields, load_rules
 from .schema import BOOL, Assumptions, Profile, numeric_fields
 from .settings import Settings, effective, settings
 
@@ -173,6 +185,40 @@ class Run:
         precision = _at(s.on_device.precision, j)
         return f"on-device {n / 1e9:g}B {precision} ({n * BYTES_PER_PARAM[precision] / 1e9:.1f} GB)"
 
+    @cached_property
+    def shares(self) -> Array:
+        """Each scenario's winner's share of first place over its Monte Carlo draws (see `robustness.draws`)."""
+        from .robustness import win_shares
+
+        return np.asarray(win_shares(self))
+
+    def fit_of(self, i: int, j: int) -> str:
+        return FIT_LEVELS[int(self.winners.fit[i, j])]
+
+    def meets_latency(self, c: Candidate, j: int) -> bool:
+        return bool(_at(self.costs.figures(c).facts["latency_ms"], j) <= _at(self.frame["latency.p95_ms"], j))
+
+    def within_budget(self, c: Candidate, j: int) -> bool:
+        cost = self.costs.figures(c).cost
+        return bool(_at(cost["spend_monthly_usd"], j) <= _at(self.frame["budget.monthly_usd"], j)
+                    and _at(cost["spend_upfront_usd"], j) <= _at(self.frame["budget.upfront_usd"], j))
+
+    def confidence(self, j: int) -> Literal["high", "medium", "low"]:
+        """How sure scenario j's recommendation is (DESIGN §11): from the margin, the Monte Carlo win share and the
+        winner's fit — never high for a winner that misses its latency target, overruns its cash budget or whose
+        fit is below `likely`, and low when nothing is viable."""
+        o, policy = self.winners, self.advisor.rules.policy.confidence
+        top, _, margin = o.verdict(j)
+        if not o.eligible[top, j]:
+            return "low"
+        c, fit, share = CANDIDATES[top], self.fit_of(top, j), float(self.shares[j])
+        sound = fit in ("meets", "likely") and self.meets_latency(c, j) and self.within_budget(c, j)
+        if sound and (margin is None or margin >= policy.high_margin) and share >= policy.high_share:
+            return "high"
+        if (margin is None or margin >= policy.medium_margin) and share >= policy.medium_share and fit != "unlikely":
+            return "medium"
+        return "low"
+
     def summary(self, j: int, line: int = 0) -> Summary:
         """Scenario j's decision in one line (what `advisor batch` writes)."""
         o = self.winners
@@ -180,9 +226,10 @@ class Run:
         c = CANDIDATES[top]
         cost = self.costs.figures(c).cost
         return Summary(line=line, project=_at(self.frame["project.name"], j), recommendation=c.id, label=c.label,
-                       score=float(o.score[top, j]), confidence=confidence(margin), margin=margin,
+                       score=float(o.score[top, j]), confidence=self.confidence(j), margin=margin,
+                       viable=bool(o.eligible[top, j]), win_share=float(self.shares[j]),
                        runner_up=CANDIDATES[runner].id if runner is not None else None,
-                       eligible=int(o.eligible[:, j].sum()), all_vetoed=not o.eligible[top, j],
+                       eligible=int(o.eligible[:, j].sum()),
                        tco_usd=_at(cost["tco_usd"], j), upfront_usd=_at(cost["upfront_usd"], j),
                        monthly_usd_first=_at(cost["monthly_usd_first"], j),
                        monthly_usd_last=_at(cost["monthly_usd_last"], j),
@@ -234,28 +281,124 @@ class Evaluation:
 
     @cached_property
     def decision(self) -> Decision:
-        o = self.run.outcome
+        o, run = self.run.outcome, self.run
+        policy = self.advisor.rules.policy
         ranked = []
         for i in o.order[:, 0].tolist():
             c = CANDIDATES[i]
-            fired = [r for r, f in o.fired[c] if np.asarray(f).flat[0]]
-            reasons = sorted((r.reason for r in fired if not r.spec.veto), key=lambda x: (-abs(x.points), x.rule))
-            ranked.append(Ranked(**PathModel.fields_of(c), eligible=bool(o.eligible[i, 0]),
-                                 vetoes=[r.veto for r in fired if r.spec.veto], score=float(o.score[i, 0]),
-                                 reasons=reasons, cost_points=float(o.cost_points[i, 0]), cost=self._cost(c),
-                                 facts=self._facts(c)))
+            facts = self._facts(c)
+            fired = [f for f in o.fired[c] if np.asarray(f.where).flat[0]]
+            vetoes = [f.rule.veto for f in fired if f.rule.spec.veto]
+            reasons = [f.rule.reason(float(np.asarray(f.points).flat[0]), f.rule.spec.criterion)
+                       for f in fired if f.rule.spec.criterion is not None and np.asarray(f.points).flat[0]]
+            fit = FIT_LEVELS[int(o.fit[i, 0])]
+            deciding = next((f.rule for f in fired if f.rule.spec.fit is not None), None)
+            if deciding is not None and fit == "fails":
+                vetoes.append(deciding.veto)
+            elif deciding is not None and getattr(policy.fit_points, fit):
+                points = getattr(policy.fit_points, fit) * float(_at(weights(run.frame, self.advisor.rules)[
+                    "quality"], 0))
+                reasons.append(deciding.reason(points, "quality"))
+            if o.cost_points[i, 0]:
+                reasons.append(Reason(rule=COST_TERM, points=float(o.cost_points[i, 0]),
+                                      why=self._cost_why(c, i), source=policy.cost_source, criterion="cost"))
+            reasons.sort(key=lambda x: (-abs(x.points), x.rule))
+            basis = [deciding.spec.why] if deciding is not None else [
+                "No evidence either way: nothing measured or stated decides whether this path reaches the quality "
+                "the product needs."]
+            if facts.eval_at_least is not None or facts.eval_at_most is not None:
+                basis.append(self._evidence(facts))
+            target = float(self.profile.latency.p95_ms)
+            ranked.append(Ranked(
+                **PathModel.fields_of(c), eligible=bool(o.eligible[i, 0]), vetoes=vetoes,
+                score=float(o.score[i, 0]), reasons=reasons, cost_points=float(o.cost_points[i, 0]),
+                criteria=Criteria(**{k: float(v[i, 0]) for k, v in o.criteria.items()}), model=self._model(c, facts),
+                quality=QualityFit(fit=fit, basis=basis),
+                latency=LatencyFit(p95_ms=facts.latency_ms, target_ms=target,
+                                   applies_to="first_token" if bool(_at(run.costs.streaming, 0)) else "full_response",
+                                   meets=facts.latency_ms <= target),
+                cost=self._cost(c), facts=facts))
         top = ranked[0]
         _, _, margin = o.verdict(0)
         rules = self.advisor.rules
         recommendation = Recommendation(
             id=top.id, adaptation=top.adaptation, retrieval=top.retrieval, serving=top.serving, label=top.label,
-            score=top.score, confidence=confidence(margin), margin=margin, summary=self._summary(top))
+            score=top.score, confidence=run.confidence(0), margin=margin, viable=top.eligible,
+            win_share=float(run.shares[0]), summary=self._summary(top))
+        warnings = ([] if top.eligible else [NOT_VIABLE]) + self.unknowns + self._assumed_streaming()
         return Decision(schema_version=1, project=self.profile.project.name, recommendation=recommendation,
                         ranking=ranked, assumptions=self.assumptions,
                         ruleset=RulesetInfo(version=rules.version, digest=rules.digest), advisor_version=__version__,
-                        warnings=[] if top.eligible else [ALL_VETOED], profile=self.profile)
+                        warnings=warnings, profile=self.profile)
+
+    def _cost_why(self, c: Candidate, i: int) -> str:
+        o = self.run.outcome
+        cheapest = np.where(o.eligible[:, 0] & (o.tco[:, 0] > 0), o.tco[:, 0], np.inf).min()
+        times = float(o.tco[i, 0] / cheapest) if np.isfinite(cheapest) and cheapest > 0 else 1.0
+        return (f"Its total cost over the horizon is {times:.1f}× the cheapest viable path's; each doubling costs "
+                f"{self.advisor.rules.policy.cost_weight:g} points.")
+
+    @staticmethod
+    def _evidence(facts: Facts) -> str:
+        parts = []
+        if facts.eval_at_least is not None:
+            parts.append(f"at least {facts.eval_at_least:.2f} (measured on a model no larger)")
+        if facts.eval_at_most is not None:
+            parts.append(f"at most {facts.eval_at_most:.2f} (measured on a model no smaller)")
+        return "Measured evals bearing on this path: " + "; ".join(parts) + "."
+
+    def _model(self, c: Candidate, facts: Facts) -> Model:
+        run, j = self.run, 0
+        model_id = str(_at(run.costs.model_ids(c), j))
+        if c.serving == "api":
+            return Model(kind="api", id=model_id, params=None, precision=None, gpu=None, gpus_per_replica=None)
+        if c.serving == "self-host":
+            return Model(kind="open", id=model_id, params=facts.model_params,
+                         precision=str(_at(run.settings.serving.precision, j)), gpu=str(_at(run.settings.gpu.id, j)),
+                         gpus_per_replica=facts.gpus_per_replica)
+        return Model(kind="device", id=model_id, params=facts.model_params,
+                     precision=str(_at(run.settings.on_device.precision, j)), gpu=None, gpus_per_replica=None)
+
+    @cached_property
+    def unknowns(self) -> list[str]:
+        """A warning for each field the profile leaves unknown whose plausible ends would change the decision."""
+        catalog, frame = self.advisor.catalog, self.run.frame
+        open_ = [(path, u) for path, u in catalog.unknowns.items() if frame.first(path) is None]
+        if not open_:
+            return []
+        n = 2 * len(open_)
+        values: dict[str, Any] = {}
+        for k, (path, u) in enumerate(open_):
+            text = isinstance(u.low, str)
+            column = np.array([None] * n, dtype=object) if text else np.full(n, np.nan)
+            column[2 * k], column[2 * k + 1] = u.low, u.high
+            values[path] = column
+        varied = self.advisor.run(frame.vary(values)).winners
+        winners, viable = varied.winners(), varied.viable().tolist()
+        base = self.summary.recommendation
+        out = []
+        for k, (path, u) in enumerate(open_):
+            ends = [(u.low, winners[2 * k], viable[2 * k]), (u.high, winners[2 * k + 1], viable[2 * k + 1])]
+            changed = [f"`{w}` if it is {value_text(v)}" if ok else f"no viable path if it is {value_text(v)}"
+                       for v, w, ok in ends if w != base or not ok]
+            if changed:
+                out.append(f"{path} is unknown ({u.label}): the recommendation would be " + ", and ".join(changed)
+                           + "; find it out before acting.")
+        return out
+
+    def _assumed_streaming(self) -> list[str]:
+        if self.profile.latency.streaming is not None:
+            return []
+        streamed = bool(_at(self.run.costs.streaming, 0))
+        p = self.profile
+        return [f"latency.streaming is not given: a {p.latency.mode} {p.project.use_case.replace('_', ' ')} is taken "
+                f"to {'stream its answer, so the p95 target applies to the first token' if streamed else 'return whole answers, so the p95 target applies to the full response'}."]
 
     def _summary(self, top: Ranked) -> str:
+        if not top.eligible:
+            fails = " ".join(v.why for v in top.vetoes)
+            return (f"No path meets every must-have. The closest is {top.label} (`{top.id}`), which fails: {fails} "
+                    f"That would have to change first.")
         months = self.profile.preferences.horizon_months
         reason = f" Main reason: {top.reasons[0].why}" if top.reasons and top.reasons[0].points > 0 else ""
         per_request = (f", {usd(top.cost.cost_per_request_usd)} per request"

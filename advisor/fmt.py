@@ -48,3 +48,12 @@ def pct(value: float | None) -> str:
 
 def ms(value: float) -> str:
     return f"{value / 1000:.1f} s" if value >= 1000 else f"{value:.0f} ms"
+
+
+def value_text(v: object) -> str:
+    """A field's value in words: enum values without underscores, numbers humanised."""
+    if isinstance(v, str):
+        return v.replace("_", " ")
+    if isinstance(v, (int, float)):
+        return num(float(v))
+    return str(v)

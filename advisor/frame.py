@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from .schema import BOOL, NUMBER, Kind, Profile, profile_fields
+from .schema import BOOL, NUMBER, Eval, Kind, Profile, Range, profile_fields
 
 Array = npt.NDArray[Any]
 
@@ -50,32 +50,50 @@ def _eval_facts(p: Profile) -> dict[str, float | None]:
 class Frame:
     """The inputs of `n` scenarios, column by column (see the module docstring)."""
 
-    __slots__ = ("columns", "n")
+    __slots__ = ("columns", "evals", "n", "ranges")
 
-    def __init__(self, columns: dict[str, Array], n: int):
+    def __init__(self, columns: dict[str, Array], n: int, evals: tuple[tuple[Eval, ...], ...],
+                 ranges: tuple[Mapping[str, Range], ...]):
         self.columns = columns
         self.n = n
+        # Each scenario's measured evals and its profile's uncertainty ranges (one entry when all share them).
+        self.evals = evals
+        self.ranges = ranges
+
+    def evals_of(self, j: int) -> tuple[Eval, ...]:
+        return self.evals[j if len(self.evals) > 1 else 0]
+
+    def ranges_of(self, j: int) -> Mapping[str, Range]:
+        return self.ranges[j if len(self.ranges) > 1 else 0]
+
+    def repeat(self, times: int) -> Frame:
+        """Each scenario `times` times in a row (scenario j becomes j·times … j·times + times − 1)."""
+        columns = {k: v if v.ndim == 0 else np.repeat(v, times) for k, v in self.columns.items()}
+
+        def spread(per: tuple[Any, ...]) -> tuple[Any, ...]:
+            return per if len(per) == 1 else tuple(x for x in per for _ in range(times))
+        return Frame(columns, self.n * times, spread(self.evals), spread(self.ranges))
 
     @classmethod
     def of(cls, profiles: Sequence[Profile]) -> Frame:
         """The frame of one or more validated profiles, one scenario each."""
-        fields = profile_fields()
-        sections = [{path: getattr(getattr(p, path.split(".", 1)[0]), path.split(".", 1)[1]) for path in fields}
-                    for p in profiles] if len(profiles) > 1 else None
         columns: dict[str, Array] = {}
-        if sections is None:  # one profile: every column 0-d
-            p = profiles[0]
-            for path, kind in fields.items():
-                section, name = path.split(".", 1)
-                columns[path] = column([getattr(getattr(p, section), name)], kind)
-            facts = [_eval_facts(p)]
-        else:
-            for path, kind in fields.items():
-                columns[path] = column([s[path] for s in sections], kind)
-            facts = [_eval_facts(p) for p in profiles]
+        for path, kind in profile_fields().items():
+            names = path.split(".")
+            values = []
+            for p in profiles:
+                value: Any = p
+                for name in names:
+                    value = getattr(value, name)
+                values.append(value)
+            columns[path] = column(values, kind)
+        facts = [_eval_facts(p) for p in profiles]
         for path, kind in EVAL_FACTS.items():
             columns[path] = column([f[path] for f in facts], kind)
-        return cls(columns, len(profiles))
+        evals = tuple(tuple(p.quality.evals) for p in profiles)
+        ranges = tuple(p.uncertainty for p in profiles)
+        return cls(columns, len(profiles), evals if len(set(evals)) > 1 else evals[:1],
+                   ranges if any(r != ranges[0] for r in ranges) else ranges[:1])
 
     def vary(self, values: Mapping[str, Array]) -> Frame:
         """This frame with some columns replaced: `values` maps field paths to arrays of equal length, one element
@@ -86,7 +104,7 @@ class Frame:
             if path not in columns:
                 raise KeyError(f"no such field {path!r}")
             columns[path] = np.asarray(value, dtype=object if columns[path].dtype == object else float)
-        return Frame(columns, n)
+        return Frame(columns, n, self.evals, self.ranges)
 
     def __getitem__(self, path: str) -> Array:
         return self.columns[path]

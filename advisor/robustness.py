@@ -27,12 +27,13 @@ from .evaluation import _at
 from .schema import Profile, limits, numeric_fields
 
 if TYPE_CHECKING:
-    from .evaluation import Evaluation
+    from .evaluation import Evaluation, Run
 
-FACTORS = (1.5, 2, 3, 5, 10, 30, 100)
+FACTORS = (1.5, 2, 3, 5, 10)  # a plausible change: a tenth to ten times today's value
 GRID = 64  # points searched between the last ladder step that kept the winner and the first that did not
 RESIDENCY = ("none", "region", "on_prem", "air_gapped")
-DEFAULT_SAMPLES = 10_000
+DEFAULT_SAMPLES = 10_000  # `advisor sensitivity`
+SHARE_SAMPLES = 1_000  # the win share every decision states (and its confidence rests on)
 DEFAULT_SEED = 2026
 MAX_SAMPLES = 200_000
 TOP = 3  # candidates whose TCO the tornado shows
@@ -106,13 +107,16 @@ class Sensitivity(BaseModel):
 
 # -- inputs ---------------------------------------------------------------------------------------------------------
 
+def current_at(run: "Run", path: str, j: int) -> float | None:
+    """The value scenario j's decision used: the profile's, or for an assumption left empty the effective one."""
+    section, name = path.split(".", 1)
+    value = _at(run.values[name] if section == "assumptions" else run.frame[path], j)
+    return None if value is None else float(value)
+
+
 def current_value(ev: "Evaluation", path: str) -> float | None:
     """The value the decision used: the profile's, or for an assumption left empty the effective default."""
-    section, name = path.split(".", 1)
-    if section == "assumptions":
-        return float(_at(ev.run.values[name], 0))
-    value = getattr(getattr(ev.profile, section), name)
-    return None if value is None else value
+    return current_at(ev.run, path, 0)
 
 
 def bounds(path: str) -> tuple[float, float]:
@@ -121,11 +125,12 @@ def bounds(path: str) -> tuple[float, float]:
     return lo, hi
 
 
-def ranges(ev: "Evaluation") -> list[InputRange]:
-    """Every uncertain input with a non-empty range: the profile's ranges, then the catalog's default spreads."""
+def ranges_at(run: "Run", j: int) -> list[InputRange]:
+    """Every uncertain input of scenario j with a non-empty range: its profile's ranges, then the catalog's default
+    spreads around the value the decision used."""
     out = {}
-    for path, spread in ev.advisor.catalog.uncertainty.items():
-        x = current_value(ev, path)
+    for path, spread in run.advisor.catalog.uncertainty.items():
+        x = current_at(run, path, j)
         if x is None:
             continue
         lo, hi = {"factor": (x * spread.low, x * spread.high), "shift": (x + spread.low, x + spread.high),
@@ -137,11 +142,16 @@ def ranges(ev: "Evaluation") -> list[InputRange]:
         out[path] = InputRange(input=path, label=spread.label, current=x, low=lo, high=hi,
                                distribution="log-uniform" if spread.scale == "factor" and lo > 0 else "uniform",
                                source=f"catalog default ({spread.source}, {spread.date})")
-    for path, r in ev.profile.uncertainty.items():
+    for path, r in run.frame.ranges_of(j).items():
         label = out[path].label if path in out else path.split(".", 1)[1].replace("_", " ")
-        out[path] = InputRange(input=path, label=label, current=current_value(ev, path), low=r.low,
-                               high=r.high, distribution=r.distribution, source="profile uncertainty")
+        out[path] = InputRange(input=path, label=label, current=current_at(run, path, j), low=r.low, high=r.high,
+                               distribution=r.distribution, source="profile uncertainty")
     return [r for r in out.values() if r.high > r.low]
+
+
+def ranges(ev: "Evaluation") -> list[InputRange]:
+    """The profile's uncertain inputs and their ranges (see `ranges_at`)."""
+    return ranges_at(ev.run, 0)
 
 
 def _draw(r: InputRange, u: Any) -> Any:
@@ -150,6 +160,27 @@ def _draw(r: InputRange, u: Any) -> Any:
     else:
         v = r.low + (r.high - r.low) * u
     return np.rint(v) if numeric_fields()[r.input][1] else v
+
+
+def draws(run: "Run", samples: int, seed: int) -> "Run":
+    """`samples` Monte Carlo scenarios of each scenario of `run`, in blocks (scenario j's are j·samples …), every
+    ranged input drawn at once from seeded random numbers that every block shares."""
+    per = [{r.input: r for r in ranges_at(run, j)} for j in range(run.frame.n)]
+    rng = np.random.default_rng(seed)
+    values: dict[str, Any] = {}
+    for path in sorted({p for ranged in per for p in ranged}):
+        u = rng.random(samples)
+        values[path] = np.concatenate([_draw(ranged[path], u) if path in ranged else
+                                       np.full(samples, _at(run.frame[path], j), dtype=float)
+                                       for j, ranged in enumerate(per)])
+    frame = run.frame.repeat(samples)
+    return run.advisor.run(frame.vary(values) if values else frame)
+
+
+def win_shares(run: "Run", samples: int = SHARE_SAMPLES, seed: int = DEFAULT_SEED) -> Any:
+    """Each scenario's winner's share of first place over its Monte Carlo draws."""
+    won = draws(run, samples, seed).winners.winner.reshape(run.frame.n, samples)
+    return (won == run.winners.winner[:, None]).mean(axis=1)
 
 
 # -- knobs the flip search turns ------------------------------------------------------------------------------------
@@ -171,6 +202,16 @@ class Knob:
     def get(self, ev: "Evaluation") -> float | None:
         return 1.0 if self.input == "budget" else current_value(ev, self.input)
 
+    def plausible(self, x0: float) -> tuple[float, float]:
+        """The values this knob is searched over: a tenth to ten times today's, within the field's limits (growth:
+        ±0.2 a month around today's; from zero, up to the last step of its ladder)."""
+        lo, hi = self.limits()
+        if self.additive:
+            return max(lo, x0 - self.additive[-1]), min(hi, x0 + self.additive[-1])
+        if x0 == 0:
+            return lo, min(hi, self.from_zero[-1]) if self.from_zero else lo
+        return max(lo, x0 / FACTORS[-1]), min(hi, x0 * FACTORS[-1])
+
     def paths(self, profile: Profile, value: Any) -> dict[str, Any]:
         """The field values that setting this knob to `value` means."""
         if self.input == "budget":
@@ -188,11 +229,11 @@ class Knob:
 
 
 KNOBS = (
-    Knob("usage.requests_per_day", "requests per day", from_zero=(100, 1000, 10_000, 100_000, 1_000_000)),
-    Knob("usage.monthly_growth", "monthly growth", additive=(0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0)),
+    Knob("usage.requests_per_day", "requests per day", from_zero=(10, 100, 1000)),
+    Knob("usage.monthly_growth", "monthly growth", additive=(0.02, 0.05, 0.1, 0.2)),
     Knob("usage.input_tokens", "input tokens per call"),
     Knob("usage.output_tokens", "output tokens per call"),
-    Knob("data.labeled_examples", "labeled examples", from_zero=(10, 100, 1000, 10_000, 100_000, 1_000_000)),
+    Knob("data.labeled_examples", "labeled examples", from_zero=(10, 100, 1000)),
     Knob("latency.p95_ms", "p95 latency target"),
     Knob("assumptions.gpu_hourly_usd", "GPU $/hour"),
     Knob("assumptions.api_price_factor", "API price factor"),
@@ -209,7 +250,7 @@ def _ladder(knob: Knob, x0: float, up: bool) -> list[float]:
         steps = list(knob.from_zero) if up else []
     else:
         steps = [x0 * f if up else x0 / f for f in FACTORS]
-    lo, hi = knob.limits()
+    lo, hi = knob.plausible(x0)
     out: list[float] = []
     for v in steps:
         v = min(max(v, lo), hi)
@@ -258,8 +299,12 @@ def _decide(ev: "Evaluation", settings: list[tuple[Knob, float]], *, winners_onl
     return run.winners if winners_only else run.outcome
 
 
-def _winners(ev: "Evaluation", settings: list[tuple[Knob, float]]) -> list[str]:
-    return _decide(ev, settings).winners() if settings else []
+def _winners(ev: "Evaluation", settings: list[tuple[Knob, float]]) -> list[str | None]:
+    """Each setting's winner, or None where no path is viable there (a flip point must lead to a viable winner)."""
+    if not settings:
+        return []
+    outcome = _decide(ev, settings)
+    return [w if ok else None for w, ok in zip(outcome.winners(), outcome.viable().tolist(), strict=True)]
 
 
 def _numeric_flips(ev: "Evaluation", winner: str) -> list[Change]:
@@ -275,7 +320,7 @@ def _numeric_flips(ev: "Evaluation", winner: str) -> list[Change]:
     for knob, x0, up, steps in searches:
         got = ladder[i:i + len(steps)]
         i += len(steps)
-        j = next((j for j, w in enumerate(got) if w != winner), None)
+        j = next((j for j, w in enumerate(got) if w is not None and w != winner), None)
         if j is not None:
             brackets.append((knob, x0, up, steps[j - 1] if j else x0, steps[j]))
     # Each bracket searched on a grid, in one run with the values its points round outwards to (two significant
@@ -291,11 +336,13 @@ def _numeric_flips(ev: "Evaluation", winner: str) -> list[Change]:
     for knob, x0, up, grid, shown, values in searched:
         at = dict(zip(values, found[i:i + len(values)], strict=False))
         i += len(values)
-        value = next(v for v in grid if at[v] != winner)
-        if value in shown and at[shown[value]] != winner:
+        value = next(v for v in grid if at[v] is not None and at[v] != winner)
+        if value in shown and at[shown[value]] == at[value]:
             value = shown[value]
+        new = at[value]
+        assert new is not None
         changes.append(Change(input=knob.input, label=knob.label, direction="up" if up else "down", current=x0,
-                              value=value, winner=at[value]))
+                              value=value, winner=new))
     return changes
 
 
@@ -308,10 +355,11 @@ def _residency(ev: "Evaluation", winner: str) -> list[Change]:
     if not levels:
         return []
     run = ev.advisor.run(ev.run.frame.vary({"data.residency": np.array(levels, dtype=object)}))
-    at = dict(zip(levels, run.winners.winners(), strict=False))
+    at = {level: w for level, w, ok in zip(levels, run.winners.winners(), run.winners.viable().tolist(), strict=True)
+          if ok}
     out = []
     for direction, order in tried:
-        value = next((v for v in order if at[v] != winner), None)
+        value = next((v for v in order if v in at and at[v] != winner), None)
         if value is not None:
             out.append(Change(input="data.residency", label="data residency", direction=direction,
                               current=current, value=value, winner=at[value]))
@@ -350,20 +398,9 @@ def tornado(ev: "Evaluation", inputs: list[InputRange], winner: str, top: list[s
     return rows
 
 
-def _scenarios(ev: "Evaluation", inputs: list[InputRange], samples: int, seed: int, *,
-               winners_only: bool = False) -> Outcome:
-    """Decide `samples` joint draws of every range (seeded)."""
-    rng = np.random.default_rng(seed)
-    values = {r.input: _draw(r, rng.random(samples)) for r in sorted(inputs, key=lambda r: r.input)}
-    if not values:  # nothing uncertain: every scenario is the profile itself
-        values = {"usage.requests_per_day": np.full(samples, float(ev.profile.usage.requests_per_day))}
-    run = ev.advisor.run(ev.run.frame.vary(values))
-    return run.winners if winners_only else run.outcome
-
-
-def monte_carlo(ev: "Evaluation", inputs: list[InputRange], samples: int, seed: int) -> list[Chance]:
+def monte_carlo(ev: "Evaluation", samples: int, seed: int) -> list[Chance]:
     """Each candidate's share of first places and TCO percentiles over `samples` joint draws of every range."""
-    outcome = _scenarios(ev, inputs, samples, seed)
+    outcome = draws(ev.run, samples, seed).outcome
     counts = np.bincount(outcome.winner, minlength=len(IDS))
     pct = np.percentile(outcome.tco, [10, 50, 90], axis=1)
     out = [Chance(id=c.id, label=c.label, probability=float(counts[i]) / samples, tco_p10=float(pct[0, i]),
@@ -379,14 +416,6 @@ def share_line(winner: str, probability: float, samples: int) -> str:
     return f"{winner} wins in {shown} % of {samples:,} scenarios"
 
 
-def robustness(ev: "Evaluation", samples: int = DEFAULT_SAMPLES, seed: int = DEFAULT_SEED) -> str:
-    """The memo's robustness line: the same scenarios as `analyse`, decided for their winners only."""
-    winner = ev.summary.recommendation
-    outcome = _scenarios(ev, ranges(ev), samples, seed, winners_only=True)
-    share = float((outcome.winner == IDS.index(winner)).sum()) / samples
-    return share_line(winner, share, samples)
-
-
 def analyse(ev: "Evaluation", *, samples: int | None = None, seed: int | None = None) -> Sensitivity:
     """Tornado, flip points and Monte Carlo for an evaluated profile (`advisor sensitivity`)."""
     samples = DEFAULT_SAMPLES if samples is None else samples
@@ -399,7 +428,7 @@ def analyse(ev: "Evaluation", *, samples: int | None = None, seed: int | None = 
     winner = ev.summary.recommendation
     top = [IDS[i] for i in o.order[:, 0].tolist() if o.eligible[i, 0]][:TOP] or [winner]
     inputs = ranges(ev)
-    chances = monte_carlo(ev, inputs, samples, seed)
+    chances = monte_carlo(ev, samples, seed)
     share = next(c.probability for c in chances if c.id == winner)
     return Sensitivity(project=ev.profile.project.name, winner=winner, samples=samples, seed=seed,
                        robustness=share_line(winner, share, samples), ranges=inputs,

@@ -20,7 +20,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cache, cached_property
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -190,6 +190,15 @@ class _Compiler:
         op, left_node, right_node = node.ops[0], node.left, node.comparators[0]
         if type(left_node) is type(right_node) and ast.dump(left_node) == ast.dump(right_node):
             raise _ClauseError(f"{ast.unparse(node)!r} compares a value with itself: it never depends on the project")
+        if isinstance(op, (ast.Is, ast.IsNot)):
+            if not (isinstance(right_node, ast.Constant) and right_node.value is None):
+                raise _ClauseError("`is` only tests for an unknown value: `field is None` or `field is not None`")
+            value, vkind = self.value(left_node)
+
+            def unknown(ctx: Ctx) -> Truth:
+                known = _known(value(ctx), vkind)
+                return ~known, known
+            return unknown if isinstance(op, ast.Is) else (lambda ctx: _swap(unknown(ctx)))
         left, lkind = self.value(left_node)
         if isinstance(op, (ast.In, ast.NotIn)):
             if not isinstance(right_node, (ast.List, ast.Tuple)) or not all(
@@ -240,21 +249,45 @@ class _Compiler:
                                    f"{ast.unparse(b_node)!r} ({b.name})")
 
 
-def compile_clause(text: str, fields: Mapping[str, Kind] | None = None) -> Clause:
-    fields = fields if fields is not None else known_fields()
+def _parse(text: str, what: str) -> ast.expr:
     if len(text) > MAX_CLAUSE_CHARS:
-        raise _ClauseError(f"clause longer than {MAX_CLAUSE_CHARS} characters")
+        raise _ClauseError(f"{what} longer than {MAX_CLAUSE_CHARS} characters")
     try:
         tree = ast.parse(text.strip(), mode="eval")
     except SyntaxError as e:
-        raise _ClauseError(f"not a valid condition: {e.msg}") from None
+        raise _ClauseError(f"not a valid {what}: {e.msg}") from None
     if sum(1 for _ in ast.walk(tree)) > MAX_CLAUSE_NODES:
-        raise _ClauseError(f"clause has more than {MAX_CLAUSE_NODES} parts; split it")
-    compiler = _Compiler(fields)
-    truth = compiler.condition(tree.body)
+        raise _ClauseError(f"{what} has more than {MAX_CLAUSE_NODES} parts; split it")
+    return tree.body
+
+
+def compile_clause(text: str, fields: Mapping[str, Kind] | None = None) -> Clause:
+    compiler = _Compiler(fields if fields is not None else known_fields())
+    truth = compiler.condition(_parse(text, "condition"))
     if not compiler.paths:
         raise _ClauseError("reads no field: a constant condition would fire always or never")
     return Clause(text=text, truth=truth, paths=tuple(dict.fromkeys(compiler.paths)))
+
+
+@dataclass(frozen=True)
+class Expression:
+    """A numeric expression over fields (a rule's `per`): NaN where a value it reads is unknown."""
+
+    text: str
+    value: Value = field(repr=False, compare=False)
+    paths: tuple[str, ...]
+
+    def __call__(self, ctx: Ctx) -> Array:
+        return np.asarray(self.value(ctx), dtype=float)
+
+
+def compile_expression(text: str, fields: Mapping[str, Kind] | None = None) -> Expression:
+    compiler = _Compiler(fields if fields is not None else known_fields())
+    node = _parse(text, "expression")
+    fn = compiler._typed(node, NUMBER, "`per`")
+    if not compiler.paths:
+        raise _ClauseError("reads no field: a constant would scale the points the same for everyone")
+    return Expression(text=text, value=fn, paths=tuple(dict.fromkeys(compiler.paths)))
 
 
 def context(given: Mapping[str, Any], fields: Mapping[str, Kind]) -> dict[str, Array]:
@@ -295,13 +328,53 @@ class When(_Strict):
         return self
 
 
+Criterion = Literal["quality", "cost", "speed", "control"]
+CRITERIA: tuple[Criterion, ...] = ("quality", "cost", "speed", "control")
+FitLevel = Literal["meets", "likely", "uncertain", "unlikely", "fails"]
+FIT_LEVELS: tuple[FitLevel, ...] = ("meets", "likely", "uncertain", "unlikely", "fails")
+Number = Annotated[float, Field(ge=-1000, le=1000, allow_inf_nan=False)]
+
+
+class Weights(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    quality: float = Field(default=1, ge=0, le=100, allow_inf_nan=False)
+    cost: float = Field(default=1, ge=0, le=100, allow_inf_nan=False)
+    speed: float = Field(default=1, ge=0, le=100, allow_inf_nan=False)
+    control: float = Field(default=1, ge=0, le=100, allow_inf_nan=False)
+
+
+class FitPoints(BaseModel):
+    """Quality points for each fit; `fails` is a must-have and vetoes."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    meets: Number = 20
+    likely: Number = 10
+    uncertain: Number = 0
+    unlikely: Number = -20
+
+
+class Confidence(BaseModel):
+    """How sure a recommendation is (DESIGN §11): `high` needs the margin and the Monte Carlo win share at or above
+    the high marks (and a fit of at least `likely`, the latency target met, the cash budget kept)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    high_margin: float = Field(default=15, ge=0, le=1000, allow_inf_nan=False)
+    medium_margin: float = Field(default=5, ge=0, le=1000, allow_inf_nan=False)
+    high_share: float = Field(default=0.8, ge=0, le=1, allow_inf_nan=False)
+    medium_share: float = Field(default=0.5, ge=0, le=1, allow_inf_nan=False)
+
+
 class Policy(BaseModel):
-    """The `[ruleset]` table: the rule set's identity and how cost turns into points (see engine.py)."""
+    """The `[ruleset]` table: the rule set's identity and how judgments become points (see engine.py)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
     version: str = Field(default="unversioned", min_length=1)
     cost_weight: float = Field(default=10, ge=0, le=1000, allow_inf_nan=False)
     cost_cap: float = Field(default=40, ge=0, le=10000, allow_inf_nan=False)
+    cost_source: str = "advisor scoring policy: each doubling of total cost over the cheapest viable path"
+    weights: Weights = Weights()
+    fit_points: FitPoints = FitPoints()
+    confidence: Confidence = Confidence()
 
 
 class Example(_Strict):
@@ -315,7 +388,11 @@ class RuleSpec(_Strict):
     applies: Applies = Applies()
     when: When
     veto: bool = False
-    points: float = Field(default=0, allow_inf_nan=False, ge=-1000, le=1000)
+    points: Number = 0
+    criterion: Criterion | None = None
+    per: str | None = Field(default=None, min_length=1)
+    cap: float | None = Field(default=None, gt=0, le=1000, allow_inf_nan=False)
+    fit: FitLevel | None = None
     why: str = Field(min_length=1)
     source: str = Field(min_length=1)
     example: list[Example] = []
@@ -325,8 +402,12 @@ class RuleSpec(_Strict):
 
     @model_validator(mode="after")
     def _one_effect(self) -> "RuleSpec":
-        if self.veto == bool(self.points):
-            raise ValueError("a rule has exactly one effect: veto = true, or non-zero points")
+        if [self.veto, bool(self.points), self.fit is not None].count(True) != 1:
+            raise ValueError("a rule has exactly one effect: veto = true, non-zero points, or a quality fit")
+        if self.points and self.criterion is None:
+            raise ValueError("points need a criterion: quality, cost, speed or control")
+        if (self.per is not None or self.cap is not None) and not self.points:
+            raise ValueError("per and cap scale points; this rule has none")
         return self
 
 
@@ -339,13 +420,15 @@ class Veto(BaseModel):
 
 
 class Reason(BaseModel):
-    """A fired points rule as the decision shows it."""
+    """Points a candidate got, as the decision shows them: the rule (or the scoring policy's cost term) that gave
+    them, weighted, and the criterion they count for."""
 
     model_config = ConfigDict(frozen=True)
     rule: str
     points: float
     why: str
     source: str
+    criterion: Criterion
 
 
 @dataclass(frozen=True)
@@ -355,6 +438,7 @@ class Rule:
     all: tuple[Clause, ...]
     any: tuple[Clause, ...]
     none: tuple[Clause, ...]
+    per: Expression | None = None
 
     @property
     def id(self) -> str:
@@ -363,18 +447,30 @@ class Rule:
     @cached_property
     def per_candidate(self) -> bool:
         """Whether the rule reads the candidate's computed fields; if not, one evaluation serves every candidate."""
-        return any(p.startswith(("candidate.", "cost.")) for _, c in self.clauses() for p in c.paths)
+        paths = [p for _, c in self.clauses() for p in c.paths] + list(self.per.paths if self.per else ())
+        return any(p.startswith(("candidate.", "cost.")) for p in paths)
+
+    def points(self, ctx: Ctx) -> Array:
+        """The rule's points where it fires: scaled by `per` (capped at `cap`; an unknown or unbounded scale counts
+        as the cap), before the criterion's weight."""
+        s = self.spec
+        if self.per is None:
+            return np.asarray(s.points)
+        scale = self.per(ctx)
+        cap = s.cap if s.cap is not None else abs(s.points)
+        with np.errstate(invalid="ignore", over="ignore"):
+            scaled = np.where(np.isfinite(scale), s.points * np.maximum(scale, 0), np.copysign(cap, s.points))
+        return np.asarray(np.clip(scaled, -cap, cap))
 
     @cached_property
     def veto(self) -> Veto:
         """What a veto rule says when it fires; built once, shared by every candidate and decision."""
         return Veto(rule=self.spec.id, why=self.spec.why)
 
-    @cached_property
-    def reason(self) -> Reason:
-        """What a points rule says when it fires."""
+    def reason(self, points: float, criterion: Criterion) -> Reason:
+        """What a points or fit rule says when it fires: the points it gave (weighted) and their criterion."""
         s = self.spec
-        return Reason(rule=s.id, points=s.points, why=s.why, source=s.source)
+        return Reason(rule=s.id, points=points, why=s.why, source=s.source, criterion=criterion)
 
     def applies_to(self, c: Candidate) -> bool:
         a = self.spec.applies
@@ -404,8 +500,9 @@ class Shape:
     """The rules that apply to one candidate, in file order."""
 
     rules: tuple[Rule, ...]
-    once: tuple[Rule, ...]  # reading only the profile: evaluated once per frame, shared by every candidate
-    each: tuple[Rule, ...]  # reading the candidate's computed fields
+    once: tuple[Rule, ...]  # vetoes and points reading only the profile: evaluated once per frame
+    each: tuple[Rule, ...]  # vetoes and points reading the candidate's computed fields
+    fits: tuple[Rule, ...]  # quality-fit judgments, in file order: the first that fires decides
 
 
 class RuleSet:
@@ -417,8 +514,10 @@ class RuleSet:
         self.shapes: dict[Candidate, Shape] = {}
         for c in all_candidates():
             applying = tuple(r for r in rules if r.applies_to(c))
-            self.shapes[c] = Shape(applying, tuple(r for r in applying if not r.per_candidate),
-                                   tuple(r for r in applying if r.per_candidate))
+            judged = tuple(r for r in applying if r.spec.fit is None)
+            self.shapes[c] = Shape(applying, tuple(r for r in judged if not r.per_candidate),
+                                   tuple(r for r in judged if r.per_candidate),
+                                   tuple(r for r in applying if r.spec.fit is not None))
 
     @property
     def version(self) -> str:
@@ -476,7 +575,13 @@ def _load_file(path: Path, fields: Mapping[str, Kind]) -> tuple[list[Rule], dict
                 except _ClauseError as e:
                     raise RuleError(f"{shown(path)}: rule {spec.id}: when.{group} {text!r}: {e}") from None
             compiled[group] = tuple(out)
-        rules.append(Rule(spec=spec, file=path.name, **compiled))
+        per = None
+        if spec.per is not None:
+            try:
+                per = compile_expression(spec.per, fields)
+            except _ClauseError as e:
+                raise RuleError(f"{shown(path)}: rule {spec.id}: per {spec.per!r}: {e}") from None
+        rules.append(Rule(spec=spec, file=path.name, per=per, **compiled))
     return rules, data.get("ruleset", {}), raw
 
 

@@ -86,8 +86,8 @@ class Project(Section):
     modality: Modality = field(
         "Main data modality", "What the model reads: text, images, audio, video, several (multimodal), or "
         "sequences such as telemetry, events or DNA.", "text")
-    stage: Stage = field("Product stage", "idea: nothing built; prototype: a demo; launched: real users; "
-                         "scaling: growing fast with product-market fit.", "prototype")
+    stage: Stage | None = field("Product stage", "idea: nothing built; prototype: a demo; launched: real users; "
+                                "scaling: growing fast with product-market fit. Empty if unknown.", None)
 
 
 class Data(Section):
@@ -96,20 +96,21 @@ class Data(Section):
     proprietary: bool = field(
         "Do you have data competitors do not?", "Proprietary data is the usual moat that makes training pay: "
         "e.g. years of labelled support tickets or unique sensor telemetry.")
-    labeled_examples: Count = field(
+    labeled_examples: Count | None = field(
         "Labeled input/output examples usable for fine-tuning",
-        "Pairs of a real input and the ideal output, e.g. 5,000 answered tickets. 0 if none.", ge=0, le=10**12)
+        "Pairs of a real input and the ideal output, e.g. 5,000 answered tickets. 0 if none; empty if unknown.",
+        None, ge=0, le=10**12)
     unlabeled_tokens: Count = field(
         "Unlabeled domain text (tokens) usable for continued pre-training",
         "Raw text in your domain; roughly 750 words ≈ 1,000 tokens. Tens of billions make continued "
         "pre-training worth considering.", 0, ge=0, le=10**15)
-    knowledge_base_tokens: Count = field(
+    knowledge_base_tokens: Count | None = field(
         "Size of the documents answers must draw on (tokens)",
-        "Manuals, policies, a help centre: 200 pages ≈ 100k tokens. 0 if answers need no documents.", 0, ge=0,
-        le=10**13)
-    freshness: Freshness = field(
+        "Manuals, policies, a help centre: 200 pages ≈ 100k tokens. 0 if answers need no documents; empty if "
+        "unknown.", None, ge=0, le=10**13)
+    freshness: Freshness | None = field(
         "How fast does that knowledge change?", "A static manual vs. prices that change daily: fine-tuned "
-        "models go stale when knowledge changes fast; retrieval stays current.")
+        "models go stale when knowledge changes fast; retrieval stays current. Empty if unknown.", None)
     need: Need = field(
         "What does a general model lack?", "knowledge: facts it does not know (private or recent); behavior: "
         "style, format or a task skill; both.")
@@ -121,6 +122,10 @@ class Data(Section):
 class Eval(Section):
     approach: Approach = field("Approach measured", "prompt, rag or fine_tune.")
     score: float = field("Measured score (0–1)", "Your eval's score for that approach, e.g. 0.82.", ge=0, le=1)
+    model: str | None = field(
+        "Model it was measured on", "The model id, e.g. 'gpt-4.1' or 'llama-3.1-8b'. Evidence for one model does "
+        "not carry to a smaller one; empty: the hosted model of the accuracy tier.", None, min_length=1,
+        max_length=200)
 
 
 class Quality(Section):
@@ -129,9 +134,9 @@ class Quality(Section):
     accuracy: Accuracy = field(
         "How accurate must it be?", "normal: occasional mistakes are tolerable; high: mistakes are costly; "
         "regulated: an auditor or regulator checks the outputs.")
-    gap: Gap = field(
+    gap: Gap | None = field(
         "How far does a prompted general model fall short?", "Try a top hosted model with a good prompt: none "
-        "(good enough), some, large, or unknown (not tried yet).")
+        "(good enough), some, large, or unknown (not tried yet; the same as leaving it empty).", None)
     language_supported: bool = field(
         "Do general models handle your language and modality well?", "Major European and Asian languages: "
         "yes. A low-resource language, or data unlike web text (telemetry, DNA): no.", True)
@@ -155,6 +160,9 @@ class Latency(Section):
     deployment: Deployment = field(
         "Where must inference run?", "cloud, edge (a box on site) or on_device (phone, laptop).", "cloud")
     offline: bool = field("Must it work with no network?", "True for a phone feature used on a plane.", False)
+    streaming: bool | None = field(
+        "Is the answer streamed to a person as it is written?", "Then the p95 target applies to the first token; "
+        "otherwise to the whole response. Empty: interactive chat-like use cases stream, the rest do not.", None)
 
 
 class Usage(Section):
@@ -175,6 +183,17 @@ class Usage(Section):
     peak_to_average: float = field(
         "Peak-to-average load ratio", "Traffic at the busiest hour divided by the daily average; ~3 for "
         "office-hours products.", 3, ge=1, le=10**3)
+    cached_input_tokens: Count | None = field(
+        "Of the input tokens, the static part every call repeats",
+        "System prompt, tool schemas, a knowledge base held in the prompt: a provider's prompt cache or a "
+        "self-hosted prefix cache serves it at a lower price.", None, ge=0, le=10**8)
+
+    @model_validator(mode="after")
+    def _cached_within_input(self) -> "Usage":
+        if self.cached_input_tokens is not None and self.cached_input_tokens > self.input_tokens:
+            raise ValueError(f"cached_input_tokens ({self.cached_input_tokens}) cannot exceed input_tokens "
+                             f"({self.input_tokens})")
+        return self
 
 
 class Team(Section):
@@ -182,22 +201,37 @@ class Team(Section):
 
     ml_engineers: Count = field(
         "ML engineers on the team", "People who can train, evaluate and serve models.", ge=0, le=10**6)
-    mlops: MLOps = field(
+    mlops: MLOps | None = field(
         "MLOps maturity", "none: no GPU or model-serving experience; basic: has deployed a model; mature: runs "
-        "GPU fleets with on-call.", "basic")
+        "GPU fleets with on-call. Empty if unknown.", None)
 
 
 class Budget(Section):
     """Budget"""
 
     monthly_usd: float = field(
-        "Monthly budget for this feature, people included (USD)",
-        "What you can spend each month on API calls, GPUs, vector stores and the engineering time the feature "
-        "takes (advisor counts engineers at assumptions.engineer_monthly_usd).", ge=0, le=1e13)
-    upfront_usd: float = field("One-time budget (USD)", "For training runs and the initial build.", ge=0, le=1e13)
+        "Monthly budget for this feature (USD)",
+        "Cash each month for API calls, GPUs and services such as a vector store; engineering time too only if "
+        "includes_staff is set.", ge=0, le=1e13)
+    upfront_usd: float = field("One-time budget (USD)", "Cash for training runs and one-time services (and the "
+                               "initial build's engineering time if includes_staff is set).", ge=0, le=1e13)
+    includes_staff: bool = field(
+        "Must these budgets also pay the engineering time?", "No (the default): they are cash for compute, APIs "
+        "and services, and salaries come from the team's own budget.", False)
     revenue_per_request_usd: float | None = field(
         "Revenue per user request (USD)", "For unit economics, e.g. a $20/month seat used 400 times ≈ $0.05.",
         None, ge=0, le=1e6)
+
+
+class Priorities(Section):
+    """Weights of the decision criteria; a weight left empty takes the rule set's default (`rules/ruleset.toml`)."""
+
+    quality: float | None = field("Weight of quality fit", "e.g. 2 to count quality twice.", None, ge=0, le=100)
+    cost: float | None = field("Weight of cost", "e.g. 0.5 to count money half.", None, ge=0, le=100)
+    speed: float | None = field("Weight of speed to market", "Time to market and delivery risk.", None, ge=0,
+                                le=100)
+    control: float | None = field("Weight of control", "Lock-in, data control, owning the model.", None, ge=0,
+                                  le=100)
 
 
 class Preferences(Section):
@@ -211,6 +245,9 @@ class Preferences(Section):
         "Vendor lock-in", "ok, or avoid (prefer open weights you control).", "ok")
     model_is_product: bool = field(
         "Is model quality itself your differentiator?", "True for a company whose product is the model.", False)
+    priorities: Priorities = field(
+        "How to weigh the criteria", "Weights for quality, cost, speed and control (DESIGN §11); empty ones take "
+        "the rule set's defaults, e.g. {\"cost\": 2} counts cost twice.", default_factory=lambda: Priorities())
 
 
 class Assumptions(Section):
@@ -224,7 +261,9 @@ class Assumptions(Section):
         "Multiplier on hosted-API list prices", "1 = genai-prices' list prices; 0.8 for a 20 % negotiated discount, "
         "or below 1 to model the price cuts expected over the horizon.", None, gt=0, le=10**1)
     fine_tune_api_model: str | None = field(
-        "Hosted fine-tunable model", "A model with hosted fine-tuning prices in the catalog.", None)
+        "Hosted fine-tunable model (normal accuracy)", "A model with hosted fine-tuning prices in the catalog.", None)
+    fine_tune_api_model_high_accuracy: str | None = field(
+        "Hosted fine-tunable model (high or regulated accuracy, or a large gap)", "e.g. 'gpt-4.1'.", None)
     gpu: str | None = field("GPU for self-hosting and training", "One of the catalog's GPU ids, e.g. 'h100'.",
                             None)
     gpu_hourly_usd: float | None = field("GPU price (USD per GPU-hour)", "Your negotiated rate.", None, gt=0, le=1e4)
@@ -235,13 +274,25 @@ class Assumptions(Section):
     open_model_params_high_accuracy: float | None = field(
         "Open model size for high or regulated accuracy (parameters)", "e.g. 70e9.", None, ge=1e6, le=2e12)
     fine_tuned_model_params: float | None = field(
-        "Size of the open model you would fine-tune or continue pre-training (parameters)", "e.g. 8e9.", None,
-        ge=1e6, le=2e12)
+        "Size of the open model you would fine-tune or continue pre-training (parameters)", "For narrow tasks "
+        "(classification, extraction, ranking) and normal accuracy, e.g. 8e9.", None, ge=1e6, le=2e12)
+    fine_tuned_model_params_high_accuracy: float | None = field(
+        "Size of the open model to fine-tune for open-ended tasks at high accuracy (parameters)", "e.g. 70e9.",
+        None, ge=1e6, le=2e12)
     pretrain_params: float | None = field(
         "Size of a model trained from scratch (parameters)", "Empty: Chinchilla-sized to your corpus.", None,
         ge=1e6, le=2e12)
     on_device_model_params: float | None = field("On-device model size (parameters)", "e.g. 3e9.", None,
                                                  ge=1e6, le=1e12)
+    unknown_knowledge_base_tokens: float | None = field(
+        "Knowledge base size priced when the profile leaves it unknown (tokens)", "Only for costs; rules see it as "
+        "unknown.", None, ge=0, le=1e13)
+    unknown_labeled_examples: float | None = field(
+        "Labeled examples priced when the profile leaves them unknown", "Only for costs; rules see them as "
+        "unknown.", None, ge=0, le=1e12)
+    unknown_refresh_per_month: float | None = field(
+        "Refreshes per month priced when the profile leaves freshness unknown", "Only for costs.", None, ge=0,
+        le=1e5)
     on_device_precision: Precision | None = field("On-device precision", "Usually int4.", None)
     on_device_max_weight_gb: float | None = field("Largest model weights a device can hold (GB)", "", None, gt=0,
                                                   le=1e4)
@@ -444,12 +495,21 @@ def kinds_of(model: type[BaseModel], prefix: str) -> dict[str, Kind]:
 
 @cache
 def profile_fields() -> dict[str, Kind]:
-    """Every scalar field of a profile by its path (`usage.requests_per_day`): what rules and frames read."""
+    """Every scalar field of a profile by its path (`usage.requests_per_day`, `preferences.priorities.cost`): what
+    rules and frames read."""
     out: dict[str, Kind] = {}
+
+    def walk(model: type[BaseModel], prefix: str) -> None:
+        out.update(kinds_of(model, prefix))
+        for name, info in model.model_fields.items():
+            sub = info.annotation
+            if isinstance(sub, type) and issubclass(sub, Section):
+                walk(sub, f"{prefix}{name}.")
+
     for section, info in Profile.model_fields.items():
         sub = info.annotation
         if isinstance(sub, type) and issubclass(sub, Section):
-            out.update(kinds_of(sub, f"{section}."))
+            walk(sub, f"{section}.")
     return out
 
 

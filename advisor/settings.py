@@ -22,8 +22,8 @@ PARTS: tuple[Part, ...] = get_args(Part)
 REFRESH = ("static", "monthly", "weekly", "daily")  # data.freshness `realtime` refreshes at the daily rate
 
 # Text-valued assumptions (model and GPU ids, precisions); every other assumption is a number.
-TEXT = frozenset({"api_model", "api_model_high_accuracy", "fine_tune_api_model", "gpu", "precision",
-                  "on_device_precision"})
+TEXT = frozenset({"api_model", "api_model_high_accuracy", "fine_tune_api_model", "fine_tune_api_model_high_accuracy",
+                  "gpu", "precision", "on_device_precision"})
 
 
 @dataclass(frozen=True)
@@ -49,6 +49,7 @@ class Api:
     model_high_accuracy: Array
     price_factor: Array
     fine_tune_model: Array
+    fine_tune_model_high_accuracy: Array
     ttft_ms: Array
     output_tokens_per_s: Array
 
@@ -57,7 +58,8 @@ class Api:
 class OpenModels:
     params: Array  # prompting a self-hosted open model, normal accuracy
     params_high_accuracy: Array
-    fine_tuned_params: Array
+    fine_tuned_params: Array  # narrow tasks and normal accuracy
+    fine_tuned_params_high_accuracy: Array  # open-ended tasks at high accuracy
     pretrain_params: Array  # the profile's, else Chinchilla-sized to the corpus within 1B-70B
 
 
@@ -100,6 +102,15 @@ class Training:
 
 
 @dataclass(frozen=True)
+class Unknown:
+    """What the cost model prices when the profile leaves a size unknown (rules still see it as unknown)."""
+
+    knowledge_base_tokens: Array
+    labeled_examples: Array
+    refresh_per_month: Array
+
+
+@dataclass(frozen=True)
 class Settings:
     api: Api
     gpu: Gpu
@@ -109,6 +120,7 @@ class Settings:
     retrieval: Retrieval
     training: Training
     engineer_monthly_usd: Array
+    unknown: Unknown
     refresh_per_month: Mapping[str, Array]  # by data.freshness: static, monthly, weekly, daily
     effort: Mapping[Part, Effort]
 
@@ -153,12 +165,15 @@ def settings(values: Mapping[str, Array], catalog: Catalog) -> Settings:
     return Settings(
         api=Api(model=v["api_model"], model_high_accuracy=v["api_model_high_accuracy"],
                 price_factor=v["api_price_factor"], fine_tune_model=v["fine_tune_api_model"],
+                fine_tune_model_high_accuracy=v["fine_tune_api_model_high_accuracy"],
                 ttft_ms=v["api_ttft_ms"], output_tokens_per_s=v["api_output_tokens_per_s"]),
         gpu=Gpu(id=gpus, bf16_tflops=_lookup(gpus, {g: s.bf16_tflops for g, s in specs.items()}),
                 bandwidth_tbs=_lookup(gpus, {g: s.bandwidth_tbs for g, s in specs.items()}),
                 memory_gb=_lookup(gpus, {g: s.memory_gb for g, s in specs.items()}), hourly_usd=v["gpu_hourly_usd"]),
         open=OpenModels(params=v["open_model_params"], params_high_accuracy=v["open_model_params_high_accuracy"],
-                        fine_tuned_params=v["fine_tuned_model_params"], pretrain_params=v["pretrain_params"]),
+                        fine_tuned_params=v["fine_tuned_model_params"],
+                        fine_tuned_params_high_accuracy=v["fine_tuned_model_params_high_accuracy"],
+                        pretrain_params=v["pretrain_params"]),
         serving=Serving(precision=v["precision"], efficiency=v["serving_efficiency"],
                         concurrency=v["serving_concurrency"], memory_utilization=v["gpu_memory_utilization"],
                         min_replicas=v["min_replicas"], hours_per_month=v["hours_per_month"]),
@@ -174,6 +189,9 @@ def settings(values: Mapping[str, Array], catalog: Catalog) -> Settings:
                             store_usd_per_million_queries=v["vector_store_usd_per_million_queries"]),
         training=Training(mfu=v["mfu"], fine_tune_epochs=v["fine_tune_epochs"]),
         engineer_monthly_usd=v["engineer_monthly_usd"],
+        unknown=Unknown(knowledge_base_tokens=v["unknown_knowledge_base_tokens"],
+                        labeled_examples=v["unknown_labeled_examples"],
+                        refresh_per_month=v["unknown_refresh_per_month"]),
         refresh_per_month={f: v[f"refresh_per_month_{f}"] for f in REFRESH},
         effort={part: Effort(fte=v[f"fte_{part}"], setup_months=v[f"setup_months_{part}"]) for part in PARTS},
     )
