@@ -19,9 +19,12 @@ from .schema import Assumptions, numeric_fields
 
 CATALOG_PATH = Path(__file__).parent / "data" / "catalog.toml"
 
-# Defaults the catalog does not hold because they are derived: the GPU's own hourly price, and a from-scratch
-# model sized to its corpus (costs.pretrain_size).
-DERIVED_DEFAULTS = frozenset({"gpu_hourly_usd", "pretrain_params"})
+# Defaults the catalog does not hold as one number because they are derived: the GPU's own hourly price, a
+# from-scratch model sized to its corpus, training MFU by GPU and model size, the serving precision and on-device model
+# the latency search picks, the hosted model's own latency and the device class's figures.
+DERIVED_DEFAULTS = frozenset({"gpu_hourly_usd", "pretrain_params", "mfu", "precision", "api_ttft_ms",
+                              "api_output_tokens_per_s", "on_device_model_params", "on_device_tokens_per_s",
+                              "on_device_prefill_ms_per_token", "on_device_max_weight_gb"})
 
 
 class _Entry(BaseModel):
@@ -32,10 +35,62 @@ class _Entry(BaseModel):
 
 class GPU(_Entry):
     name: str
-    bf16_tflops: float = Field(gt=0, description="peak dense BF16 TFLOP/s")
-    bandwidth_tbs: float = Field(gt=0, description="memory bandwidth, TB/s")
-    memory_gb: float = Field(gt=0)
-    hourly_usd: float = Field(gt=0, description="on-demand USD per GPU-hour")
+    bf16_tflops: float = Field(gt=0, le=1e6, description="peak dense BF16 TFLOP/s")
+    fp8_tflops: float | None = Field(default=None, gt=0, le=1e6, description="peak dense FP8 TFLOP/s, if it has FP8")
+    bandwidth_tbs: float = Field(gt=0, le=1e3, description="memory bandwidth, TB/s")
+    memory_gb: float = Field(gt=0, le=1e5)
+    hourly_usd: float = Field(gt=0, le=1e4, description="on-demand USD per GPU-hour")
+    nvlink: bool = Field(default=True, description="GPUs of a node talk over NVLink/Infinity Fabric, not PCIe")
+    software_efficiency: float = Field(default=1.0, gt=0, le=1, description="serving stack maturity, fitted")
+    training_mfu_10b: float = Field(gt=0, le=1, description="training MFU of a 10B model on this generation, fitted")
+    training_source: str = Field(min_length=1)
+
+
+class Serving(_Entry):
+    """The self-hosted serving model's efficiencies, fitted to published measurements (see `serving`)."""
+
+    bandwidth_efficiency: float = Field(gt=0, le=1)
+    compute_efficiency: float = Field(gt=0, le=1)
+    prefill_efficiency: float = Field(gt=0, le=1)
+    step_overhead_ms: float = Field(ge=0, le=1e3)
+    nvlink_tp_loss: float = Field(ge=0, lt=0.34)  # per doubling of tensor-parallel width (8 GPUs: 3 doublings)
+    pcie_tp_loss: float = Field(ge=0, lt=0.34)
+    queue_factor: float = Field(ge=0, le=10)
+    saturated_batch: int = Field(ge=1, le=65536)
+
+
+class Training(_Entry):
+    """Training MFU by model size: the GPU's `training_mfu_10b` × (N / 10B) ^ exponent, at most `max_mfu`."""
+
+    size_exponent: float = Field(ge=0, le=1)
+    max_mfu: float = Field(gt=0, le=1)
+    fine_tune_factor: float = Field(gt=0, le=1, description="fine-tuning MFU as a share of pretraining MFU")
+
+
+class Device(_Entry):
+    """A device class for on-device inference: decode reads the weights at its effective bandwidth, prefill runs
+    at its effective parameter·token rate."""
+
+    name: str
+    bandwidth_gbs: float = Field(gt=0, le=1e5, description="effective memory bandwidth for decode")
+    prefill_param_tokens_per_s: float = Field(gt=0, le=1e18)
+    max_weight_gb: float = Field(gt=0, le=1e4)
+
+
+class ApiLatency(_Entry):
+    """A hosted model's published median speed."""
+
+    ttft_ms: float = Field(gt=0, le=1e7)
+    output_tokens_per_s: float = Field(gt=0, le=1e7)
+    input_tokens: int = Field(ge=1, le=10**8, description="prompt length the median was measured at")
+
+
+class LatencyModel(_Entry):
+    """How hosted-API latency grows with the prompt, and p95 as a multiple of the median."""
+
+    ttft_ms_per_1k_input: float = Field(ge=0, le=1e5)
+    ttft_p95_over_median: float = Field(ge=1, le=100)
+    generation_p95_over_median: float = Field(ge=1, le=100)
 
 
 class FineTuneAPI(_Entry):
@@ -54,8 +109,9 @@ class OpenModel(_Entry):
 
 
 class HostedModel(_Entry):
-    """A hosted model's capability tier, for comparing it with the model an eval was measured on."""
+    """A hosted model's provider, and its capability tier for comparing it with the model an eval was measured on."""
 
+    provider: str = Field(min_length=1)
     tier: int = Field(ge=0, le=3)
 
 
@@ -102,6 +158,11 @@ class Catalog(BaseModel):
     price_timestamp: datetime
     gpus: dict[str, GPU] = Field(min_length=1)
     fine_tune_api: dict[str, FineTuneAPI]
+    serving: Serving
+    training: Training
+    devices: dict[str, Device] = Field(min_length=1)
+    api_latency: dict[str, ApiLatency] = Field(min_length=1)
+    latency_model: LatencyModel
     open_models: dict[str, OpenModel] = Field(min_length=1)
     hosted_models: dict[str, HostedModel]
     hosted_tier_prices: PriceTiers
@@ -154,6 +215,12 @@ class Catalog(BaseModel):
         gpu = self.defaults["gpu"].value
         if gpu not in self.gpus:
             raise ValueError(f"defaults.gpu {gpu!r} is not among the GPUs{did_you_mean(gpu, self.gpus)}")
+        device = self.defaults["device_class"].value
+        if device not in self.devices:
+            raise ValueError(f"defaults.device_class {device!r} is not among the devices{did_you_mean(device, self.devices)}")
+        untiered = sorted(set(self.api_latency) - set(self.hosted_models))
+        if untiered:
+            raise ValueError(f"api_latency: {', '.join(untiered)} need a hosted_models entry (provider and tier)")
         for key in ("fine_tune_api_model", "fine_tune_api_model_high_accuracy"):
             ft = self.defaults[key].value
             if ft not in self.fine_tune_api:
@@ -189,6 +256,13 @@ class Catalog(BaseModel):
             raise UnknownIdError(
                 f"unknown GPU {gpu_id!r}{did_you_mean(gpu_id, self.gpus)}; known: {', '.join(self.gpus)}"
             ) from None
+
+    def device(self, device_class: str) -> Device:
+        try:
+            return self.devices[device_class]
+        except KeyError:
+            raise UnknownIdError(f"unknown device class {device_class!r}{did_you_mean(device_class, self.devices)}; "
+                                 f"known: {', '.join(self.devices)}") from None
 
     def fine_tune_prices(self, model: str) -> FineTuneAPI:
         try:

@@ -2,24 +2,27 @@
 per request, with the latency, memory and break-even facts the rules read — for every scenario of a frame at once.
 
 Every figure comes from the catalog or the profile (see `advisor catalog`); the formulas are the public ones:
-training FLOPs ≈ 6·N·D; serving from a roofline (decode reads every weight once per step, batching amortises the
-read until compute-bound at 2·N FLOPs per token), scaled by a calibration factor measured against vLLM.
+training FLOPs ≈ 6·N·D at an MFU by GPU generation and model size; serving from a calibrated roofline, sized by a
+search over replica configurations (`serving`); hosted-API prices from genai-prices, falling over the horizon at
+the sourced price trend, as GPU hours do.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict
 
+from . import serving
 from .candidates import Candidate
-from .catalog import Catalog
+from .catalog import Catalog, Training
 from .errors import AdvisorError, InputError
 from .frame import Array, Frame
 from .prices import Prices
+from .serving import BYTES_PER_PARAM, SEARCHED_PRECISIONS
 from .settings import Gpu, Part, Settings
 
 DAYS_PER_MONTH = 365 / 12
@@ -30,14 +33,7 @@ NARROW_TASKS = ["classification", "extraction", "search_ranking"]
 # Interactive use cases whose answers are streamed to a person when the profile does not say (latency.streaming).
 STREAMED = ["chat_assistant", "support_assistant", "knowledge_qa", "code_assistant", "generation"]
 SECONDS_PER_DAY = 86_400
-BYTES_PER_PARAM: dict[str, float] = {"bf16": 2, "fp16": 2, "fp8": 1, "int8": 1, "int4": 0.5}
-INFERENCE_MEMORY_FACTOR = 1.2  # inference memory ≈ 1.2 × weight bytes (cost-facts.md)
-# KV cache per token in bf16, fitted through Llama-3-8B (128 KiB) and Llama-3-70B (320 KiB): 128 KiB × (N/8e9)^0.42.
-KV_BYTES_8B = 128 * 1024
-KV_EXPONENT = math.log(320 / 128) / math.log(70 / 8)
-TENSOR_PARALLEL = (1, 2, 4, 8, 16, 32, 64)
-SINGLE_NODE_GPUS = 8
-MAX_HALVINGS = 13  # serving_concurrency ≤ 4096 = 2^12: the batch reaches 1 within 13 tries
+INFERENCE_MEMORY_FACTOR = 1.2  # a device needs ≈ 1.2 × the weight bytes (cost-facts.md)
 
 
 def power(base: Any, exponent: Any) -> Array:
@@ -71,61 +67,15 @@ def training_flops(params: Any, tokens: Any) -> Any:
     return 6.0 * params * tokens
 
 
+def training_mfu(params: Any, mfu_10b: Any, training: Training, *, fine_tune: bool) -> Array:
+    """MFU of a run: the GPU generation's MFU at 10B × (N / 10B) ^ exponent, at most the ceiling; fine-tuning (short
+    runs, small batches, padded sequences) at a fitted share of it."""
+    mfu = np.minimum(mfu_10b * power(np.asarray(params, dtype=float) / 1e10, training.size_exponent), training.max_mfu)
+    return np.asarray(mfu * training.fine_tune_factor if fine_tune else mfu)
+
+
 def gpu_hours(flops: Any, bf16_tflops: Any, mfu: Any) -> Any:
     return flops / (bf16_tflops * 1e12 * mfu * 3600)
-
-
-def kv_bytes_per_token(params: Array) -> Array:
-    return KV_BYTES_8B * power(params / 8e9, KV_EXPONENT)
-
-
-@dataclass
-class Replica:
-    """One serving replica of an open model: its GPUs, the batch it runs and what it delivers."""
-
-    gpus: Array
-    batch: Array
-    output_tokens_per_s: Array  # aggregate, calibrated
-    step_s: Array  # one decode step for the whole batch, calibrated
-    prefill_s: Array  # prompt processing for one request's call, calibrated
-
-    def call_latency_ms(self, output_tokens: Array) -> Array:
-        return np.asarray(1000 * (self.prefill_s + output_tokens * self.step_s))
-
-    def where(self, keep: Array, other: Replica) -> Replica:
-        """Per scenario, this replica where `keep`, else `other`."""
-        return Replica(*(np.where(keep, getattr(self, f.name), getattr(other, f.name)) for f in fields(Replica)))
-
-
-def replica(params: Array, weight_bytes: Array, gpu: Gpu, *, prefill_tokens: Array, context_tokens: Array,
-            output_tokens: Array, batch: Array, efficiency: Array, memory_utilization: Array,
-            gpus: Array | None = None) -> Replica:
-    """Roofline throughput of the smallest tensor-parallel group that holds the weights and at least one sequence
-    (`gpus`, when already known for these weights and context: it does not depend on the batch).
-
-    Step time for a batch of b sequences is the larger of reading the weights plus b KV caches (memory-bound) and
-    b tokens' compute, where each output token also carries its share of prompt prefill: 2·N·(1 + prefill/output).
-    """
-    weights = params * weight_bytes
-    kv = kv_bytes_per_token(params) * context_tokens
-
-    def usable(g: Any) -> Any:
-        return g * gpu.memory_gb * 1e9 * memory_utilization
-
-    if gpus is None:
-        gpus, found = np.asarray(float(TENSOR_PARALLEL[-1])), np.asarray(False)  # the largest when none fits
-        for g in TENSOR_PARALLEL[:-1]:
-            fits = (usable(g) >= weights * INFERENCE_MEMORY_FACTOR) & (usable(g) - weights >= kv)
-            gpus, found = np.where(found, gpus, np.where(fits, float(g), gpus)), found | fits
-            if found.all():
-                break
-    b = np.maximum(1, np.minimum(batch, np.floor((usable(gpus) - weights) // kv)))
-    bandwidth = gpus * gpu.bandwidth_tbs * 1e12
-    flops = gpus * gpu.bf16_tflops * 1e12
-    per_token_flops = 2.0 * params * (1 + prefill_tokens / output_tokens)
-    step = np.maximum((weights + b * kv) / bandwidth, b * per_token_flops / flops) / efficiency
-    prefill = np.maximum(weights / bandwidth, 2.0 * params * prefill_tokens / flops) / efficiency
-    return Replica(gpus=gpus, batch=b, output_tokens_per_s=b / step, step_s=step, prefill_s=prefill)
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -169,6 +119,8 @@ class Facts(BaseModel):
     memory_fits: bool
     on_device_feasible: bool
     gpus_per_replica: int
+    precision: str | None  # the serving precision the replica search chose (self-hosted)
+    batch_per_replica: int | None  # the sequences a replica runs at once (self-hosted)
     replicas_first: int
     replicas_last: int
     replica_output_tokens_per_s: float | None
@@ -189,15 +141,19 @@ class Facts(BaseModel):
 
 @dataclass
 class Plan:
-    """A candidate's cost structure per scenario: monthly = fixed + slope·v + step(v) for v requests/day."""
+    """A candidate's cost structure per scenario: in month m at v requests/day it costs
+    fixed + slope·v + api_slope·v·api(m) + gpu_slope·v·gpu(m) + replica_usd·gpu(m)·replicas(v), where api(m) and
+    gpu(m) are the price trends (1 in the first month)."""
 
     cash_upfront: Array  # one-time cash: training runs, embedding the knowledge base
     people_upfront: Array  # the engineering time to build it
     fixed_monthly: Array
     people_monthly: Array
     training: Array
-    slope: Array  # USD per month per request/day (API calls, vector queries, batch GPU-hours)
-    replica_usd: Array  # USD per month per always-on replica
+    slope: Array  # USD per month per request/day at flat prices (vector queries)
+    api_slope: Array  # hosted-API calls, at the first month's prices
+    gpu_slope: Array  # GPU-hours a batch job rents, at the first month's prices
+    replica_usd: Array  # USD per month per always-on replica, at the first month's prices
     replicas_per_rpd: Array  # replicas needed per request/day at peak
     min_replicas: Array
     always_on: Array  # serves interactively from replicas that run around the clock
@@ -208,26 +164,28 @@ class Plan:
             needed = np.maximum(self.min_replicas, np.ceil(v * self.replicas_per_rpd - 1e-9))
         return np.where(self.always_on, needed, 0.0)
 
-    def monthly(self, v: Array) -> Array:
-        cost = self.fixed_monthly + self.slope * v
-        return np.asarray(np.where(self.always_on, cost + self.replica_usd * self.replicas(v), cost))
+    def monthly(self, v: Array, api: Array | float = 1.0, gpu: Array | float = 1.0) -> Array:
+        """The cost of a month at v requests/day, with prices at the trend factors `api` and `gpu`."""
+        cost = self.fixed_monthly + self.slope * v + self.api_slope * v * api + self.gpu_slope * v * gpu
+        return np.asarray(np.where(self.always_on, cost + self.replica_usd * gpu * self.replicas(v), cost))
 
 
 @dataclass
 class Horizon:
-    """Usage over the planning horizon of every scenario: requests/day in each month (0 past a scenario's own
-    horizon), their sum and the requests over the whole horizon."""
+    """Usage and prices over the planning horizon of every scenario: requests/day in each month (0 past a scenario's
+    own horizon), the price trend factors of each month, and the requests over the whole horizon."""
 
     months: Array
     volumes: Array  # (month, scenario…)
     active: Array  # (month, scenario…): within the scenario's horizon
+    api: Array  # (month, scenario…): hosted-API prices relative to the first month
+    gpu: Array  # (month, scenario…): GPU-hour prices likewise
     first: Array
     last: Array
-    volume_sum: Array
     requests: Array
 
     @classmethod
-    def of(cls, frame: Frame) -> Horizon:
+    def of(cls, frame: Frame, settings: Settings) -> Horizon:
         rpd, growth = frame["usage.requests_per_day"], frame["usage.monthly_growth"]
         months = frame["preferences.horizon_months"]
         shape = np.broadcast_shapes(rpd.shape, growth.shape, months.shape) or (1,)  # a scenario axis, even of 1
@@ -236,16 +194,22 @@ class Horizon:
         volumes = np.where(active, rpd * power(1 + growth, m), 0.0)
         total = np.cumsum(volumes, axis=0)[-1]  # sequential, month by month
         last = np.take_along_axis(volumes, (np.broadcast_to(months, shape) - 1).astype(int)[None], axis=0)[0]
-        return cls(months=months, volumes=volumes, active=active, first=volumes[0], last=last, volume_sum=total,
-                   requests=total * DAYS_PER_MONTH)
+        return cls(months=months, volumes=volumes, active=active,
+                   api=power(settings.api.price_change_per_year, m / 12),
+                   gpu=power(settings.gpu.price_change_per_year, m / 12),
+                   first=volumes[0], last=last, requests=total * DAYS_PER_MONTH)
+
+    def series(self, plan: Plan) -> Array:
+        """Each month's cost, (month, scenario…); months past a scenario's horizon hold 0."""
+        return np.where(self.active, plan.monthly(self.volumes, self.api, self.gpu), 0.0)
 
     def total(self, plan: Plan) -> Array:
-        """The sum of `plan.monthly` over each scenario's months, in closed form where it is linear."""
-        cost = self.months * plan.fixed_monthly + plan.slope * self.volume_sum
-        if not plan.always_on.any():
-            return np.asarray(cost)
-        replicas = np.sum(np.where(self.active, plan.replicas(self.volumes), 0.0), axis=0)
-        return np.asarray(np.where(plan.always_on, cost + plan.replica_usd * replicas, cost))
+        return np.asarray(np.cumsum(self.series(plan), axis=0)[-1])
+
+    def last_month(self, plan: Plan) -> Array:
+        """The cost of each scenario's last month, at its prices."""
+        index = (np.broadcast_to(self.months, self.last.shape) - 1).astype(int)[None]
+        return np.take_along_axis(self.series(plan), index, axis=0)[0]
 
     def first_reaching(self, volume: Array) -> Array:
         """The first month (1-based) whose volume reaches `volume`, or NaN if none does."""
@@ -278,6 +242,28 @@ def _bounds(evals: list[Any], tier: float, model: str, hosted: str, tier_of: Any
     return low, high
 
 
+def tier_of(catalog: Catalog, prices: Prices, model: str) -> float:
+    """A model's capability tier: the catalog's, else a hosted model's by its price, else NaN (unknown)."""
+    tier = catalog.tier(model)
+    if tier is None:
+        try:
+            rates = prices.rates(model)
+        except AdvisorError:
+            return np.nan
+        tier = catalog.tier_by_price(rates.rates[0][1] * 1e6)
+    return float(tier)
+
+
+def hosted_speed(catalog: Catalog, prices: Prices, model: str) -> serving.ApiSpeed:
+    """A hosted model's median speed: the latency table's, or its provider's or tier's (`serving.api_speed`)."""
+    tier = tier_of(catalog, prices, model)
+    try:
+        provider: str | None = prices.rates(model).provider
+    except AdvisorError:
+        provider = model.partition(":")[0] if ":" in model else None
+    return serving.api_speed(catalog, model, None if np.isnan(tier) else int(tier), provider)
+
+
 def _parts(c: Candidate) -> tuple[Part, ...]:
     """The pieces of work a candidate takes, each with its engineers and build time (`Settings.effort`)."""
     by_adaptation: dict[str, tuple[Part, ...]] = {"prompt": (), "fine-tune": ("fine_tune",),
@@ -286,6 +272,16 @@ def _parts(c: Candidate) -> tuple[Part, ...]:
     by_serving: dict[str, tuple[Part, ...]] = {"api": (), "self-host": ("self_host",), "on-device": ("on_device",)}
     adaptation, serving = by_adaptation[c.adaptation], by_serving[c.serving]
     return ("prompt", *(("rag",) if c.rag else ()), *adaptation, *serving)
+
+
+@dataclass(frozen=True)
+class Device:
+    """The on-device model per scenario and what it delivers."""
+
+    params: Array
+    fits: Array  # the weights fit the device
+    first_token_ms: Array  # to a request's last call's first token
+    full_response_ms: Array
 
 
 @dataclass
@@ -312,7 +308,7 @@ class CostModel:
         self.open_params = np.where(self.frontier, s.open.params_high_accuracy, s.open.params)
         self.tuned_params = np.where(self.frontier & ~narrow, s.open.fine_tuned_params_high_accuracy,
                                      s.open.fine_tuned_params)
-        self.horizon = Horizon.of(f)
+        self.horizon = Horizon.of(f, s)
         # Sizes the profile leaves unknown are priced at the catalog's planning defaults; rules see them as unknown.
         kb = f["data.knowledge_base_tokens"]
         self.kb_known = ~np.isnan(kb)
@@ -333,21 +329,26 @@ class CostModel:
         self.streaming = np.where(np.isnan(stated), derived, stated == 1)
         self._plans: dict[Candidate, Plan] = {}
         self._figures: dict[Candidate, Figures] = {}
-        self._served: dict[tuple[str, bool], tuple[Replica, Array]] = {}
+        self._replicas: dict[tuple[str, bool], serving.Replica] = {}
+        self._devices: dict[bool, Device] = {}
+        self._api_speed: dict[str, serving.ApiSpeed] = {}
 
     # -- helpers ---------------------------------------------------------------------------------------------------
 
-    def _tokens(self, c: Candidate) -> tuple[Array, Array]:
-        """(input tokens per call, of which cached) for candidate `c`."""
+    def _tokens(self, rag: bool) -> tuple[Array, Array]:
+        """(input tokens per call, of which cached) with or without retrieval: the static prefix every call repeats
+        is cached (a provider's prompt cache, a server's prefix cache), and so is a knowledge base held whole in
+        the prompt."""
         f = self.frame
-        if c.rag:
-            return f["usage.input_tokens"] + self.s.retrieval.context_tokens, np.asarray(0.0)
+        prefix = np.minimum(np.nan_to_num(f["usage.cached_input_tokens"]), f["usage.input_tokens"])
+        if rag:
+            return f["usage.input_tokens"] + self.s.retrieval.context_tokens, prefix
         kb = np.where(self.kb_fits_prompt, self.kb, 0.0)
-        return f["usage.input_tokens"] + kb, kb
+        return f["usage.input_tokens"] + kb, prefix + kb
 
-    def pretrain_tokens(self) -> Array:
+    def pretrain_tokens(self, params: Array) -> Array:
         """Training tokens of a from-scratch model: the corpus, topped up with public data to D ≈ 20·N."""
-        return np.asarray(np.maximum(self.frame["data.unlabeled_tokens"] * 1.0, 20 * self.s.open.pretrain_params))
+        return np.asarray(np.maximum(self.frame["data.unlabeled_tokens"] * 1.0, 20 * params))
 
     def _sft_tokens(self, c: Candidate) -> Array:
         f = self.frame
@@ -355,15 +356,20 @@ class CostModel:
         return (self.examples * (f["usage.input_tokens"] + extra + f["usage.output_tokens"])
                 * self.s.training.fine_tune_epochs)
 
-    def _train_open(self, params: Array, tokens: Array) -> tuple[Array, Array]:
-        hours = gpu_hours(training_flops(params, tokens), self.s.gpu.bf16_tflops, self.s.training.mfu)
-        return hours, hours * self.s.gpu.hourly_usd
+    def _train_open(self, params: Array, tokens: Array, *, fine_tune: bool) -> tuple[Array, Array]:
+        g = self.s.gpu
+        derived = training_mfu(params, g.training_mfu_10b, self.catalog.training, fine_tune=fine_tune)
+        mfu = np.where(np.isnan(self.s.training.mfu), derived, self.s.training.mfu)
+        hours = gpu_hours(training_flops(params, tokens), g.bf16_tflops, mfu)
+        return hours, hours * g.hourly_usd
 
     def serving_params(self, c: Candidate) -> Array:
+        """The size of candidate `c`'s model: on a device the device's; a model of one's own sized to its corpus;
+        else the open model the quality need calls for."""
+        if c.serving == "on-device":
+            return self.device(c.rag).params
         if c.adaptation == "pretrain":
             return self.s.open.pretrain_params
-        if c.serving == "on-device":
-            return self.s.on_device.model_params
         return self.open_params if c.adaptation == "prompt" else self.tuned_params
 
     def _fine_tune(self, key: str) -> Array:
@@ -389,15 +395,7 @@ class CostModel:
         return _vectorize(lambda n: float(self.catalog.open_model(n)[1].tier), params)
 
     def _tier(self, model: str) -> float:
-        """A model's capability tier: the catalog's, else a hosted model's by its price, else NaN (unknown)."""
-        tier = self.catalog.tier(model)
-        if tier is None:
-            try:
-                rates = self.prices.rates(model)
-            except AdvisorError:
-                return np.nan
-            tier = self.catalog.tier_by_price(rates.rates[0][1] * 1e6)
-        return float(tier)
+        return tier_of(self.catalog, self.prices, model)
 
     def evidence(self, c: Candidate) -> tuple[Array, Array]:
         """(a lower, an upper bound) on the eval score candidate `c` would measure, per scenario, NaN where no eval
@@ -435,32 +433,34 @@ class CostModel:
         r = s.retrieval
         calls_per_request, output_tokens = f["usage.calls_per_request"], f["usage.output_tokens"]
         calls_per_month_per_rpd = DAYS_PER_MONTH * calls_per_request
-        input_tokens, cached = self._tokens(c)
+        input_tokens, cached = self._tokens(c.rag)
         eng = s.engineer_monthly_usd
         parts = _parts(c)
         people = eng * sum(s.effort[x].fte for x in parts)
         build_months = sum(s.effort[x].setup_months for x in parts)
         people_upfront, cash_upfront = eng * build_months, np.asarray(0.0)
         fixed, slope = people, np.asarray(0.0)
+        zero = np.asarray(0.0)
         facts: dict[str, Array] = {"kb_in_prompt": np.where(self.kb_known, self.kb_fits_prompt & (not c.rag), np.nan),
                                    "memory_fits": np.asarray(True), "on_device_feasible": np.asarray(False),
-                                   "gpus_per_replica": np.asarray(0.0),
-                                   "replica_output_tokens_per_s": np.asarray(np.nan),
-                                   "training_gpu_hours": np.asarray(0.0)}
+                                   "gpus_per_replica": zero, "precision": np.asarray(None, dtype=object),
+                                   "batch_per_replica": np.asarray(np.nan),
+                                   "replica_output_tokens_per_s": np.asarray(np.nan), "training_gpu_hours": zero}
 
-        # Retrieval: embed the knowledge base once and at each refresh; a managed vector store; a query per call.
+        # Retrieval: embed the knowledge base once, and what changed at each refresh; a managed vector store; a
+        # query per call.
         kb = self.kb
         if c.rag:
             embed = kb / 1e6 * r.embedding_usd_per_mtok
             cash_upfront = cash_upfront + embed
-            fixed = fixed + embed * self.refresh_rate
+            fixed = fixed + embed * r.changed_share * self.refresh_rate
             if c.serving != "on-device":  # on device the index lives locally
                 gb = kb / r.chunk_tokens * r.embedding_dimensions * 4 / 1e9
                 fixed = fixed + (r.store_base_monthly_usd + gb * r.store_usd_per_gb_month)
                 slope = slope + calls_per_month_per_rpd * r.store_usd_per_million_queries / 1e6
 
         # Training: one-time run(s), and retraining when the knowledge a model holds goes stale.
-        training = np.asarray(0.0)
+        training = zero
         if c.adaptation != "prompt":
             holds_knowledge = ~f.equals("data.need", "behavior") & (not c.rag)
             retrains = np.where(holds_knowledge, self.refresh_rate, s.refresh_per_month["static"])
@@ -468,16 +468,17 @@ class CostModel:
             if c.serving == "api":
                 sft_usd = sft_tokens / 1e6 * self._fine_tune("training_usd_per_mtok") * s.api.price_factor
             else:
-                hours, sft_usd = self._train_open(self.serving_params(c), sft_tokens)
+                hours, sft_usd = self._train_open(self.serving_params(c), sft_tokens, fine_tune=True)
                 facts["training_gpu_hours"] = facts["training_gpu_hours"] + hours
             training = training + sft_usd
             fixed = fixed + sft_usd * retrains
             if c.adaptation == "continued-pretrain":
-                hours, usd = self._train_open(self.serving_params(c), f["data.unlabeled_tokens"])
+                hours, usd = self._train_open(self.serving_params(c), f["data.unlabeled_tokens"], fine_tune=False)
                 facts["training_gpu_hours"] = facts["training_gpu_hours"] + hours
                 training = training + usd
             elif c.adaptation == "pretrain":
-                hours, usd = self._train_open(s.open.pretrain_params, self.pretrain_tokens())
+                own = self.serving_params(c)
+                hours, usd = self._train_open(own, self.pretrain_tokens(own), fine_tune=False)
                 facts["training_gpu_hours"] = facts["training_gpu_hours"] + hours
                 training = training + usd
         cash_upfront = cash_upfront + training
@@ -486,8 +487,8 @@ class CostModel:
         facts["build_weeks"] = build_months * WEEKS_PER_MONTH / np.maximum(1, f["team.ml_engineers"])
 
         # Serving.
-        rag_ms = r.latency_ms if c.rag else np.asarray(0.0)
-        replica_usd = replicas_per_rpd = np.asarray(0.0)
+        rag_ms = r.latency_ms if c.rag else zero
+        api_slope = gpu_slope = replica_usd = replicas_per_rpd = zero
         params = np.asarray(np.nan)
         if c.serving == "api":
             if c.adaptation == "fine-tune":
@@ -496,72 +497,127 @@ class CostModel:
                             + output_tokens * self._fine_tune("output_usd_per_mtok")) / 1e6
             else:
                 per_call = self.prices.call_usd(self.api_model, input_tokens, output_tokens, cached)
-            slope = slope + calls_per_month_per_rpd * per_call * s.api.price_factor
-            call_ms = s.api.ttft_ms + 1000 * output_tokens / s.api.output_tokens_per_s
-            first_ms = s.api.ttft_ms
+            api_slope = calls_per_month_per_rpd * per_call * s.api.price_factor
+            first, full = self._api_latency(self.model_ids(c), input_tokens, rag_ms)
         elif c.serving == "self-host":
             params = self.serving_params(c)
-            replica_, call_ms = self._replica_for_latency(c, params, input_tokens, cached, rag_ms)
-            first_ms = 1000 * replica_.prefill_s
-            facts.update(gpus_per_replica=replica_.gpus, replica_output_tokens_per_s=replica_.output_tokens_per_s,
-                         memory_fits=replica_.gpus <= SINGLE_NODE_GPUS)
+            rep = self.replica(c)
+            first, full = rep.first_token_ms, rep.full_response_ms
+            facts.update(gpus_per_replica=rep.gpus, replica_output_tokens_per_s=rep.output_tokens_per_s,
+                         memory_fits=rep.gpus <= serving.NODE_GPUS, precision=rep.precision,
+                         batch_per_replica=rep.batch)
             # Batch jobs rent GPUs for the hours the work takes; interactive serving keeps replicas running.
             tokens_per_month_per_rpd = calls_per_month_per_rpd * output_tokens
-            rented = (tokens_per_month_per_rpd / replica_.output_tokens_per_s / 3600 * replica_.gpus
-                      * s.gpu.hourly_usd)
-            slope = np.where(self.batch_mode, slope + rented, slope)
-            peak_tokens_per_s_per_rpd = (calls_per_request * output_tokens / SECONDS_PER_DAY
-                                         * f["usage.peak_to_average"])
-            replica_usd = np.where(self.batch_mode, 0.0,
-                                   replica_.gpus * s.gpu.hourly_usd * s.serving.hours_per_month)
-            replicas_per_rpd = np.where(self.batch_mode, 0.0,
-                                        peak_tokens_per_s_per_rpd / replica_.output_tokens_per_s)
+            rented = tokens_per_month_per_rpd / rep.output_tokens_per_s / 3600 * rep.gpus * s.gpu.hourly_usd
+            gpu_slope = np.where(self.batch_mode, rented, 0.0)
+            replica_usd = np.where(self.batch_mode, 0.0, rep.gpus * s.gpu.hourly_usd * s.serving.hours_per_month)
+            replicas_per_rpd = np.where(self.batch_mode, 0.0, self._peak_tokens_per_s_per_rpd()
+                                        / rep.output_tokens_per_s)
         else:  # on-device: no per-call cost; feasible if the weights fit the device
-            params = self.serving_params(c)
-            weight_gb = params * lookup(s.on_device.precision, BYTES_PER_PARAM) / 1e9
-            facts["on_device_feasible"] = weight_gb <= s.on_device.max_weight_gb
-            first_ms = input_tokens * s.on_device.prefill_ms_per_token
-            call_ms = first_ms + 1000 * output_tokens / s.on_device.tokens_per_s
-        # What the p95 target applies to: the first token of a streamed answer (after any earlier agent steps),
-        # else the whole response.
-        full = (call_ms + rag_ms) * calls_per_request
-        first = (calls_per_request - 1) * (call_ms + rag_ms) + first_ms + rag_ms
+            device = self.device(c.rag)
+            params = device.params
+            facts["on_device_feasible"] = device.fits
+            first, full = device.first_token_ms, device.full_response_ms
         facts.update(model_params=params, first_token_ms=first, full_response_ms=full,
                      latency_ms=np.where(self.streaming, first, full))
         return Plan(cash_upfront=cash_upfront, people_upfront=people_upfront, fixed_monthly=fixed, people_monthly=people,
-                    training=training, slope=slope,
+                    training=training, slope=slope, api_slope=api_slope, gpu_slope=gpu_slope,
                     replica_usd=replica_usd, replicas_per_rpd=replicas_per_rpd, min_replicas=s.serving.min_replicas,
                     always_on=np.asarray(c.serving == "self-host") & ~self.batch_mode, facts=facts)
 
-    def _replica_for_latency(self, c: Candidate, params: Array, input_tokens: Array, cached: Array,
-                             rag_ms: Array) -> tuple[Replica, Array]:
-        """The most efficient replica whose per-call latency still meets the p95 target (interactive mode):
-        halve the batch until a call is fast enough; batch mode runs the full batch. Fine-tuned and continued-
-        pretrained models share a size, so each (model, retrieval) is served once."""
+    def _peak_tokens_per_s_per_rpd(self) -> Array:
+        f = self.frame
+        return np.asarray(f["usage.calls_per_request"] * f["usage.output_tokens"] / SECONDS_PER_DAY
+                          * f["usage.peak_to_average"])
+
+    def _request_latency(self, first_call: Array, full_call: Array, rag_ms: Array) -> tuple[Array, Array]:
+        """(p95 to the last call's first token, p95 to the last token) of a request of `calls_per_request` calls."""
+        calls = self.frame["usage.calls_per_request"]
+        return (calls - 1) * (full_call + rag_ms) + first_call + rag_ms, calls * (full_call + rag_ms)
+
+    def api_speed(self, model: str) -> serving.ApiSpeed:
+        found = self._api_speed.get(model)
+        if found is None:
+            found = self._api_speed[model] = hosted_speed(self.catalog, self.prices, model)
+        return found
+
+    def _api_latency(self, models: Array, input_tokens: Array, rag_ms: Array) -> tuple[Array, Array]:
+        a = self.s.api
+        speeds = {m: self.api_speed(m) for m in np.unique(models).tolist()}
+        ttft = np.where(np.isnan(a.ttft_ms), lookup(models, {m: v.ttft_ms for m, v in speeds.items()}), a.ttft_ms)
+        tps = np.where(np.isnan(a.output_tokens_per_s),
+                       lookup(models, {m: v.output_tokens_per_s for m, v in speeds.items()}), a.output_tokens_per_s)
+        # A stated TTFT is taken at the prompt it is given for; a table's grows from the length it was measured at.
+        measured = np.where(np.isnan(a.ttft_ms), lookup(models, {m: float(v.input_tokens) for m, v in speeds.items()}),
+                            input_tokens)
+        _, _, first_call, full_call = serving.api_latency(ttft, tps, measured, input_tokens,
+                                                          self.frame["usage.output_tokens"],
+                                                          self.catalog.latency_model)
+        return self._request_latency(first_call, full_call, rag_ms)
+
+    def replica(self, c: Candidate) -> serving.Replica:
+        """The cheapest self-hosted replica meeting the latency target at the horizon's peak demand (see
+        `serving.search`). Fine-tuned and continued-pretrained models share a size, so each (model, retrieval) is
+        searched once."""
         key = ("prompt" if c.adaptation == "prompt" else "pretrain" if c.adaptation == "pretrain" else "tuned", c.rag)
-        found = self._served.get(key)
+        found = self._replicas.get(key)
         if found is not None:
             return found
         f, s = self.frame, self.s
-        out = f["usage.output_tokens"]
-        budget_ms = f["latency.p95_ms"] / f["usage.calls_per_request"] - rag_ms
-        weight_bytes = lookup(s.serving.precision, BYTES_PER_PARAM)
+        input_tokens, cached = self._tokens(c.rag)
+        stated = s.serving.precision
+        allowed = {p: np.asarray(np.equal(stated, None) & (p in SEARCHED_PRECISIONS)) | np.equal(stated, p)
+                   for p in BYTES_PER_PARAM}
+        allowed = {p: ok for p, ok in allowed.items() if ok.any()}
+        peak_rpd = np.max(self.horizon.volumes, axis=0)
+        found = self._replicas[key] = serving.search(
+            np.asarray(self.serving_params(c), dtype=float), s.gpu, allowed=allowed, prompt_tokens=input_tokens,
+            cached_tokens=cached, output_tokens=f["usage.output_tokens"], calls=f["usage.calls_per_request"],
+            extra_ms=s.retrieval.latency_ms if c.rag else np.asarray(0.0), streaming=self.streaming,
+            target_ms=f["latency.p95_ms"], demand_tokens_per_s=peak_rpd * self._peak_tokens_per_s_per_rpd(),
+            min_replicas=s.serving.min_replicas, max_batch=s.serving.concurrency, batch_mode=self.batch_mode,
+            memory_utilization=s.serving.memory_utilization, efficiency=s.serving.efficiency, catalog=self.catalog)
+        return found
 
-        def at(batch: Array, gpus: Array | None = None) -> Replica:
-            return replica(params, weight_bytes, s.gpu, prefill_tokens=input_tokens - cached,
-                           context_tokens=input_tokens + out, output_tokens=out, batch=batch,
-                           efficiency=s.serving.efficiency, memory_utilization=s.serving.memory_utilization,
-                           gpus=gpus)
+    def device(self, rag: bool) -> Device:
+        """The on-device model: the profile's size, else the largest reference open model the device holds that
+        meets the latency target (the smallest it holds when none does; the smallest when it holds none)."""
+        found = self._devices.get(rag)
+        if found is not None:
+            return found
+        f, d = self.frame, self.s.on_device
+        input_tokens, _ = self._tokens(rag)
+        rag_ms = self.s.retrieval.latency_ms if rag else np.asarray(0.0)
+        bytes_per_param = lookup(d.precision, BYTES_PER_PARAM)
+        sizes = sorted(m.params for m in self.catalog.open_models.values())
 
-        r = at(s.serving.concurrency)
-        ms = r.call_latency_ms(out)
-        for _ in range(MAX_HALVINGS):
-            done = self.batch_mode | (ms <= budget_ms) | (r.batch <= 1)
-            if done.all():
-                break
-            smaller = at(np.where(done, r.batch, r.batch // 2), r.gpus)
-            r, ms = r.where(done, smaller), np.where(done, ms, smaller.call_latency_ms(out))
-        found = self._served[key] = (r, ms)
+        def at(params: Array) -> Device:
+            decode, prefill_ms = serving.device_speed(params, bytes_per_param, d.bandwidth_gbs,
+                                                      d.prefill_param_tokens_per_s)
+            decode = np.where(np.isnan(d.tokens_per_s), decode, d.tokens_per_s)
+            prefill_ms = np.where(np.isnan(d.prefill_ms_per_token), prefill_ms, d.prefill_ms_per_token)
+            first_call = input_tokens * prefill_ms
+            full_call = first_call + 1000 * f["usage.output_tokens"] / decode
+            first, full = self._request_latency(first_call, full_call, rag_ms)
+            fits = params * bytes_per_param * INFERENCE_MEMORY_FACTOR / 1e9 <= d.max_weight_gb
+            return Device(params=np.asarray(params, dtype=float), fits=fits, first_token_ms=first,
+                          full_response_ms=full)
+
+        shape = np.broadcast_shapes(np.shape(input_tokens), np.shape(d.max_weight_gb), np.shape(f["latency.p95_ms"]))
+        chosen = np.full(shape, sizes[0])
+        smallest_fit = np.full(shape, np.nan)
+        for n in sizes:
+            here = at(np.asarray(n))
+            latency = np.where(self.streaming, here.first_token_ms, here.full_response_ms)
+            chosen = np.where(here.fits & (latency <= f["latency.p95_ms"]), n, chosen)
+            smallest_fit = np.where(np.isnan(smallest_fit) & here.fits, n, smallest_fit)
+        meets_somewhere = np.zeros(shape, dtype=bool)
+        for n in sizes:
+            here = at(np.asarray(n))
+            latency = np.where(self.streaming, here.first_token_ms, here.full_response_ms)
+            meets_somewhere |= here.fits & (latency <= f["latency.p95_ms"])
+        searched = np.where(meets_somewhere, chosen, np.where(np.isnan(smallest_fit), sizes[0], smallest_fit))
+        found = self._devices[rag] = at(np.where(np.isnan(d.model_params), searched, d.model_params))
         return found
 
     # -- money and facts -------------------------------------------------------------------------------------------
@@ -576,46 +632,50 @@ class CostModel:
         h, plan = self.horizon, self.plan(c)
         low, high = self.evidence(c)
         _, prompt_high = self._evidence(c, "prompt")
-        facts = dict(plan.facts, prompt_at_most=prompt_high, replicas_first=plan.replicas(h.first), replicas_last=plan.replicas(h.last),
-                     break_even_requests_per_day=np.asarray(np.nan), break_even_month=np.asarray(np.nan),
-                     breaks_even=np.asarray(False), model_tier=self.tiers(c), tier_needed=np.where(self.frontier, 3.0, 2.0),
-                     eval_at_least=low, eval_at_most=high)
+        facts = dict(plan.facts, prompt_at_most=prompt_high, replicas_first=plan.replicas(h.first),
+                     replicas_last=plan.replicas(h.last), break_even_requests_per_day=np.asarray(np.nan),
+                     break_even_month=np.asarray(np.nan), breaks_even=np.asarray(False), model_tier=self.tiers(c),
+                     tier_needed=np.where(self.frontier, 3.0, 2.0), eval_at_least=low, eval_at_most=high)
+        series = h.series(plan)
+        running = np.cumsum(series, axis=0)[-1]
         upfront = plan.people_upfront + plan.cash_upfront
-        tco = upfront + h.total(plan)
+        tco = upfront + running
         if c.serving == "self-host":
             v = break_even(plan, self.plan(c.api_twin))
             facts.update(break_even_requests_per_day=v, break_even_month=h.first_reaching(v),
                          breaks_even=tco < self.figures(c.api_twin).cost["tco_usd"])
-        first, last = plan.monthly(h.first), plan.monthly(h.last)
-        cash_first, cash_last = first - plan.people_monthly, last - plan.people_monthly
+        index = (np.broadcast_to(h.months, h.last.shape) - 1).astype(int)[None]
+        first, last = series[0], np.take_along_axis(series, index, axis=0)[0]
+        cash = np.where(h.active, series - plan.people_monthly, -np.inf)
+        most, most_cash = np.max(np.where(h.active, series, -np.inf), axis=0), np.max(cash, axis=0)
         staff = self.frame["budget.includes_staff"] == 1
         cost = {"upfront_usd": upfront, "monthly_usd_first": first, "monthly_usd_last": last, "tco_usd": tco,
                 "cost_per_request_usd": ratio(tco, h.requests), "people_monthly_usd": plan.people_monthly,
-                "training_usd": plan.training, "cash_monthly_usd_first": cash_first, "cash_monthly_usd_last": cash_last,
-                "cash_upfront_usd": plan.cash_upfront,
+                "training_usd": plan.training, "cash_monthly_usd_first": first - plan.people_monthly,
+                "cash_monthly_usd_last": last - plan.people_monthly, "cash_upfront_usd": plan.cash_upfront,
                 # Unit economics: the cash a request costs to serve, without salaries or one-time costs.
-                "cash_per_request_usd": ratio(h.total(plan) - h.months * plan.people_monthly, h.requests),
-                # What the budgets must pay: cash, and the engineering time too when they include staff.
-                "spend_monthly_usd": np.where(staff, np.maximum(first, last), np.maximum(cash_first, cash_last)),
+                "cash_per_request_usd": ratio(running - h.months * plan.people_monthly, h.requests),
+                # What the budgets must pay: the dearest month's cash, and the engineering time too when they
+                # include staff.
+                "spend_monthly_usd": np.where(staff, most, most_cash),
                 "spend_upfront_usd": np.where(staff, upfront, plan.cash_upfront)}
         return Figures(cost=cost, facts=facts)
 
     def monthly_series(self, c: Candidate) -> Array:
         """Each month's cost, (month, scenario…); months past a scenario's horizon hold 0."""
-        h = self.horizon
-        return np.where(h.active, self.plan(c).monthly(h.volumes), 0.0)
+        return self.horizon.series(self.plan(c))
 
 
 def break_even(self_host: Plan, api: Plan) -> Array:
-    """The smallest volume (requests/day) at which the self-hosted plan's monthly cost is at most its API twin's,
-    NaN if there is none.
+    """The smallest volume (requests/day) at which the self-hosted plan's monthly cost is at most its API twin's at
+    the first month's prices, NaN if there is none.
 
     The API costs A + a·v; self-hosting S + s·v, plus R·max(m, ⌈k·v⌉) for always-on replicas (k > 0) — solved
     segment by segment over the replica count rather than searched, so it is exact and cheap.
     """
     never = np.inf
     gap = self_host.fixed_monthly - api.fixed_monthly
-    net = api.slope - self_host.slope  # what each extra request/day saves by self-hosting, before replicas
+    net = api.slope + api.api_slope + api.gpu_slope - (self_host.slope + self_host.api_slope + self_host.gpu_slope)
     per_net = np.where(net > 0, net, 1)  # a safe divisor; results where net <= 0 are masked out
     linear = np.where(gap <= 0, 0.0, np.where(net > 0, gap / per_net, never))  # no always-on replicas
     k, rc, m = self_host.replicas_per_rpd, self_host.replica_usd, self_host.min_replicas
@@ -651,6 +711,7 @@ class TrainingEstimate(BaseModel):
     cost_usd: float
     gpu: str
     mfu: float
+    fine_tune: bool
     gpu_hourly_usd: float
 
 
@@ -659,7 +720,10 @@ class ServingEstimate(BaseModel):
     gpus_per_replica: int
     output_tokens_per_s: float
     usd_per_million_output_tokens: float
+    ttft_ms: float
+    ms_per_output_token: float
     batch: int
+    saturated: bool  # the batch is the most that fits (no --concurrency given)
     gpu: str
     precision: str
     gpu_hourly_usd: float
@@ -668,8 +732,20 @@ class ServingEstimate(BaseModel):
 class ApiEstimate(BaseModel):
     model_config = ConfigDict(defer_build=True)  # validator built on first use: only `advisor estimate` makes one
     usd: float
+    usd_per_request: float
+    requests: int
     model: str
     prices: str
+
+
+class LatencyEstimate(BaseModel):
+    model_config = ConfigDict(defer_build=True)  # validator built on first use: only `advisor estimate` makes one
+    ttft_ms: float
+    output_tokens_per_s: float
+    p50_ms: float
+    p95_ms: float
+    model: str
+    basis: str  # the latency table's source, or the fallback taken for a model it lacks
 
 
 def _positive(name: str, value: float) -> None:
@@ -677,62 +753,89 @@ def _positive(name: str, value: float) -> None:
         raise InputError(f"--{name.replace('_', '-')}: must be a positive finite number (got {value!r})")
 
 
-def _gpu(catalog: Catalog, gpu: str, hourly: float) -> Gpu:
-    g = catalog.gpu(gpu)
-    return Gpu(id=np.array(gpu, dtype=object), bf16_tflops=np.asarray(g.bf16_tflops),
-               bandwidth_tbs=np.asarray(g.bandwidth_tbs), memory_gb=np.asarray(g.memory_gb),
-               hourly_usd=np.asarray(hourly))
+def _whole(name: str, value: int, lowest: int = 0) -> None:
+    if not isinstance(value, int) or isinstance(value, bool) or value < lowest:
+        raise InputError(f"--{name.replace('_', '-')}: must be a whole number ≥ {lowest} (got {value!r})")
 
 
 def estimate_training(catalog: Catalog, params: float, tokens: float, gpu: str, *, mfu: float | None = None,
-                      gpu_hourly_usd: float | None = None) -> TrainingEstimate:
+                      gpu_hourly_usd: float | None = None, fine_tune: bool = False) -> TrainingEstimate:
+    """Training compute: 6·N·D FLOPs at the MFU of the GPU's generation and the model's size (or `mfu`)."""
     g = catalog.gpu(gpu)
-    mfu = mfu if mfu is not None else catalog.defaults["mfu"].value
     hourly = gpu_hourly_usd if gpu_hourly_usd is not None else g.hourly_usd
-    for name, value in (("params", params), ("tokens", tokens), ("mfu", mfu), ("gpu_hourly_usd", hourly)):
+    for name, value in (("params", params), ("tokens", tokens), ("gpu_hourly_usd", hourly)):
         _positive(name, value)
+    if mfu is None:
+        mfu = float(training_mfu(params, g.training_mfu_10b, catalog.training, fine_tune=fine_tune))
+    _positive("mfu", mfu)
     if mfu > 1:
         raise InputError(f"--mfu: must be at most 1 (got {mfu})")
     flops = training_flops(params, tokens)
     hours = gpu_hours(flops, g.bf16_tflops, mfu)
     return TrainingEstimate(flops=flops, gpu_hours=hours, cost_usd=hours * hourly, gpu=gpu, mfu=mfu,
-                            gpu_hourly_usd=hourly)
+                            fine_tune=fine_tune, gpu_hourly_usd=hourly)
 
 
 def estimate_serving(catalog: Catalog, params: float, gpu: str, precision: str, *, input_tokens: int = 1000,
                      output_tokens: int = 200, gpu_hourly_usd: float | None = None,
                      concurrency: int | None = None) -> ServingEstimate:
-    g = catalog.gpu(gpu)
+    """One replica of the fewest GPUs that hold the model: at `concurrency` sequences in flight, else saturated
+    (the most that fit in memory, up to the catalog's `saturated_batch`), as throughput benchmarks report it."""
+    from .settings import gpu_record
+
     if precision not in BYTES_PER_PARAM:
         raise InputError(f"--precision: must be one of {', '.join(BYTES_PER_PARAM)} (got {precision!r})")
-    hourly = gpu_hourly_usd if gpu_hourly_usd is not None else g.hourly_usd
-    batch = concurrency if concurrency is not None else catalog.defaults["serving_concurrency"].value
-    for name, value in (("params", params), ("input_tokens", input_tokens), ("output_tokens", output_tokens),
-                        ("gpu_hourly_usd", hourly), ("concurrency", batch)):
+    hourly = gpu_hourly_usd if gpu_hourly_usd is not None else catalog.gpu(gpu).hourly_usd
+    for name, value in (("params", params), ("gpu_hourly_usd", hourly)):
         _positive(name, value)
-    r = replica(np.asarray(float(params)), np.asarray(BYTES_PER_PARAM[precision]), _gpu(catalog, gpu, hourly),
-                prefill_tokens=np.asarray(float(input_tokens)),
-                context_tokens=np.asarray(float(input_tokens + output_tokens)),
-                output_tokens=np.asarray(float(output_tokens)), batch=np.asarray(float(batch)),
-                efficiency=np.asarray(catalog.defaults["serving_efficiency"].value),
-                memory_utilization=np.asarray(catalog.defaults["gpu_memory_utilization"].value))
-    tokens_per_s = float(r.output_tokens_per_s)
-    usd_per_m = float(r.gpus) * hourly / (tokens_per_s * 3600) * 1e6
-    return ServingEstimate(gpus_per_replica=int(r.gpus), output_tokens_per_s=tokens_per_s,
-                           usd_per_million_output_tokens=usd_per_m, batch=int(r.batch), gpu=gpu, precision=precision,
-                           gpu_hourly_usd=hourly)
+    _whole("input_tokens", input_tokens, 1)
+    _whole("output_tokens", output_tokens, 1)
+    if concurrency is not None:
+        _whole("concurrency", concurrency, 1)
+    spec = gpu_record(np.array(gpu, dtype=object), np.asarray(float(hourly)), np.asarray(1.0), catalog)
+    common = dict(prompt_tokens=np.asarray(float(input_tokens)), output_tokens=np.asarray(float(output_tokens)),
+                  catalog=catalog, memory_utilization=np.asarray(catalog.defaults["gpu_memory_utilization"].value),
+                  efficiency=np.asarray(catalog.defaults["serving_efficiency"].value))
+    n = np.asarray(float(params))
+    gpus = serving.smallest_replica(n, precision, spec, **common)
+    batch = float(concurrency) if concurrency is not None else float(catalog.serving.saturated_batch)
+    speed = serving.figures(n, precision, spec, gpus, np.asarray(batch), cached_tokens=np.asarray(0.0), **common)
+    if np.isnan(speed.max_batch):
+        raise InputError(f"--params: a {params:g}-parameter model at {precision} does not fit "
+                         f"{serving.TENSOR_PARALLEL[-1]} × {gpu}")
+    tokens_per_s = float(speed.output_tokens_per_s)
+    return ServingEstimate(gpus_per_replica=gpus, output_tokens_per_s=tokens_per_s,
+                           usd_per_million_output_tokens=gpus * hourly / (tokens_per_s * 3600) * 1e6,
+                           ttft_ms=1000 * float(speed.ttft_s), ms_per_output_token=1000 * float(speed.tpot_s),
+                           batch=int(min(batch, float(speed.max_batch))), saturated=concurrency is None, gpu=gpu,
+                           precision=precision, gpu_hourly_usd=hourly)
 
 
-def estimate_api(prices: Prices, model: str, input_tokens: int, output_tokens: int,
-                 cached_tokens: int = 0) -> ApiEstimate:
-    """Price one usage of a hosted model. `input_tokens` includes `cached_tokens`."""
+def estimate_api(prices: Prices, model: str, input_tokens: int, output_tokens: int, cached_tokens: int = 0,
+                 requests: int = 1) -> ApiEstimate:
+    """Price `requests` requests of a hosted model, each of `input_tokens` (including `cached_tokens`) and
+    `output_tokens`: one request is priced (long-context tiers apply per request) and multiplied."""
     from .prices import exact_usd
 
     for name, value in (("input_tokens", input_tokens), ("output_tokens", output_tokens),
                         ("cached_tokens", cached_tokens)):
-        if not isinstance(value, int) or value < 0:
-            raise InputError(f"--{name.replace('_', '-')}: must be a whole number ≥ 0 (got {value!r})")
+        _whole(name, value)
+    _whole("requests", requests, 1)
     if cached_tokens > input_tokens:
         raise InputError(f"--cached-tokens ({cached_tokens}) cannot exceed --input-tokens ({input_tokens})")
-    usd = float(exact_usd(model, input_tokens, output_tokens, cached_tokens, prices.at))
-    return ApiEstimate(usd=usd, model=model, prices=prices.rates(model).describe)
+    one = exact_usd(model, input_tokens, output_tokens, cached_tokens, prices.at)
+    return ApiEstimate(usd=float(one * requests), usd_per_request=float(one), requests=requests, model=model,
+                       prices=prices.rates(model).describe)
+
+
+def estimate_latency(catalog: Catalog, prices: Prices, model: str, input_tokens: int,
+                     output_tokens: int) -> LatencyEstimate:
+    """A hosted model's median and p95 latency for one call (`advisor estimate latency`)."""
+    _whole("input_tokens", input_tokens, 1)
+    _whole("output_tokens", output_tokens, 1)
+    speed = hosted_speed(catalog, prices, model)
+    ttft, p50, _, p95 = serving.api_latency(np.asarray(speed.ttft_ms), np.asarray(speed.output_tokens_per_s),
+                                            np.asarray(float(speed.input_tokens)), np.asarray(float(input_tokens)),
+                                            np.asarray(float(output_tokens)), catalog.latency_model)
+    return LatencyEstimate(ttft_ms=float(ttft), output_tokens_per_s=speed.output_tokens_per_s, p50_ms=float(p50),
+                           p95_ms=float(p95), model=model, basis=speed.basis)

@@ -43,6 +43,8 @@ class Model(BaseModel):
     precision: str | None
     gpu: str | None  # self-hosted only
     gpus_per_replica: int | None
+    batch_per_replica: int | None = None  # self-hosted: sequences a replica runs at once
+    device: str | None = None  # on-device: the device class
 
 
 class QualityFit(BaseModel):

@@ -19,14 +19,15 @@ from . import __version__
 from .candidates import Candidate, parse
 from .catalog import Catalog, Used, load_catalog, provenance
 from .cost_model import (
-    BYTES_PER_PARAM,
     ApiEstimate,
     Cost,
     CostModel,
     Facts,
+    LatencyEstimate,
     ServingEstimate,
     TrainingEstimate,
     estimate_api,
+    estimate_latency,
     estimate_serving,
     estimate_training,
 )
@@ -51,6 +52,7 @@ from .io import load_profile
 from .prices import Prices
 from .rules import FIT_LEVELS, Reason, RuleSet, known_fields, load_rules
 from .schema import BOOL, Assumptions, Profile, numeric_fields
+from .serving import BYTES_PER_PARAM
 from .settings import Settings, effective, settings
 
 if TYPE_CHECKING:
@@ -118,20 +120,27 @@ class Advisor:
                 self.prices.check(model)
 
     def estimate_training(self, params: float, tokens: float, gpu: str, *, mfu: float | None = None,
-                          gpu_hourly_usd: float | None = None) -> TrainingEstimate:
+                          gpu_hourly_usd: float | None = None, fine_tune: bool = False) -> TrainingEstimate:
         """Training compute: FLOPs ≈ 6·N·D, GPU-hours and cost (`advisor estimate training`)."""
-        return estimate_training(self.catalog, params, tokens, gpu, mfu=mfu, gpu_hourly_usd=gpu_hourly_usd)
+        return estimate_training(self.catalog, params, tokens, gpu, mfu=mfu, gpu_hourly_usd=gpu_hourly_usd,
+                                 fine_tune=fine_tune)
 
     def estimate_serving(self, params: float, gpu: str, precision: str, *, input_tokens: int = 1000,
                          output_tokens: int = 200, gpu_hourly_usd: float | None = None,
                          concurrency: int | None = None) -> ServingEstimate:
-        """Self-hosted serving: GPUs per replica, output tokens/s, USD per million output tokens."""
+        """Self-hosted serving: GPUs per replica, output tokens/s, latency, USD per million output tokens."""
         return estimate_serving(self.catalog, params, gpu, precision, input_tokens=input_tokens,
                                 output_tokens=output_tokens, gpu_hourly_usd=gpu_hourly_usd, concurrency=concurrency)
 
-    def estimate_api(self, model: str, input_tokens: int, output_tokens: int, cached_tokens: int = 0) -> ApiEstimate:
-        """Hosted-API price of one usage, genai-prices' own figure (`input_tokens` includes `cached_tokens`)."""
-        return estimate_api(self.prices, model, input_tokens, output_tokens, cached_tokens)
+    def estimate_api(self, model: str, input_tokens: int, output_tokens: int, cached_tokens: int = 0,
+                     requests: int = 1) -> ApiEstimate:
+        """Hosted-API price of `requests` requests, genai-prices' own figure (`input_tokens` includes
+        `cached_tokens`)."""
+        return estimate_api(self.prices, model, input_tokens, output_tokens, cached_tokens, requests)
+
+    def estimate_latency(self, model: str, input_tokens: int, output_tokens: int) -> LatencyEstimate:
+        """A hosted model's median and p95 latency for one call (`advisor estimate latency`)."""
+        return estimate_latency(self.catalog, self.prices, model, input_tokens, output_tokens)
 
     def summaries(self, profiles: Sequence[Profile], lines: Sequence[int]) -> list[Summary]:
         """The batch summary of each profile, decided together as one frame."""
@@ -181,7 +190,9 @@ class Run:
             return f"{_at(self.costs.api_model, j)} (hosted)"
         n = _at(np.asarray(self.costs.serving_params(c)), j)
         if c.serving == "self-host":
-            return f"open {n / 1e9:g}B {_at(s.serving.precision, j)} on {_at(s.gpu.id, j)}"
+            replica = self.costs.replica(c)
+            return (f"open {n / 1e9:g}B {_at(replica.precision, j)} on {int(_at(replica.gpus, j))} × "
+                    f"{_at(s.gpu.id, j)}")
         precision = _at(s.on_device.precision, j)
         return f"on-device {n / 1e9:g}B {precision} ({n * BYTES_PER_PARAM[precision] / 1e9:.1f} GB)"
 
@@ -353,11 +364,12 @@ class Evaluation:
         if c.serving == "api":
             return Model(kind="api", id=model_id, params=None, precision=None, gpu=None, gpus_per_replica=None)
         if c.serving == "self-host":
-            return Model(kind="open", id=model_id, params=facts.model_params,
-                         precision=str(_at(run.settings.serving.precision, j)), gpu=str(_at(run.settings.gpu.id, j)),
-                         gpus_per_replica=facts.gpus_per_replica)
+            return Model(kind="open", id=model_id, params=facts.model_params, precision=facts.precision,
+                         gpu=str(_at(run.settings.gpu.id, j)), gpus_per_replica=facts.gpus_per_replica,
+                         batch_per_replica=facts.batch_per_replica)
         return Model(kind="device", id=model_id, params=facts.model_params,
-                     precision=str(_at(run.settings.on_device.precision, j)), gpu=None, gpus_per_replica=None)
+                     precision=str(_at(run.settings.on_device.precision, j)), gpu=None, gpus_per_replica=None,
+                     device=str(_at(run.settings.on_device.device_class, j)))
 
     @cached_property
     def unknowns(self) -> list[str]:

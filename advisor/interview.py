@@ -137,6 +137,20 @@ def _question(path: str, info: Any) -> Question:
                     choices, default, optional, adapter)
 
 
+def _fields(prefix: str, model: type[BaseModel]) -> list[Question]:
+    """The questions of a section, a nested section's (e.g. `preferences.priorities`) after its parent's."""
+    out = []
+    for name, info in model.model_fields.items():
+        path = f"{prefix}.{name}"
+        if path in SKIPPED:
+            continue
+        if isinstance(info.annotation, type) and issubclass(info.annotation, BaseModel):
+            out += _fields(path, info.annotation)
+        else:
+            out.append(_question(path, info))
+    return out
+
+
 @cache
 def questions() -> tuple[Question, ...]:
     """Every question of the interview, in order, read from the profile schema."""
@@ -144,24 +158,37 @@ def questions() -> tuple[Question, ...]:
     for _, sections in SECTIONS:
         for section in sections:
             model: type[BaseModel] = Profile.model_fields[section].annotation  # type: ignore[assignment]
-            out += [_question(f"{section}.{name}", info) for name, info in model.model_fields.items()
-                    if f"{section}.{name}" not in SKIPPED]
+            out += _fields(section, model)
     return tuple(out)
 
 
+def _parent(answers: Answers, path: str, create: bool = False) -> tuple[dict[str, Any] | None, str]:
+    """The dict holding `path`'s last part, and that part (None when a level is missing and not created)."""
+    *sections, name = path.split(".")
+    node: Any = answers
+    for section in sections:
+        if not isinstance(node.get(section), dict):
+            if not create:
+                return None, name
+            node[section] = {}
+        node = node[section]
+    return node, name
+
+
 def _get(answers: Answers, path: str, default: Any = None) -> Any:
-    section, name = path.split(".")
-    return answers.get(section, {}).get(name, default)
+    node, name = _parent(answers, path)
+    return default if node is None else node.get(name, default)
 
 
 def _has(answers: Answers, path: str) -> bool:
-    section, name = path.split(".")
-    return name in answers.get(section, {})
+    node, name = _parent(answers, path)
+    return node is not None and name in node
 
 
 def _set(answers: Answers, path: str, value: Any) -> None:
-    section, name = path.split(".")
-    answers.setdefault(section, {})[name] = value
+    node, name = _parent(answers, path, create=True)
+    assert node is not None
+    node[name] = value
 
 
 # -- the answers file ---------------------------------------------------------------------------------------------

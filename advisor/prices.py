@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from functools import cached_property
 from pathlib import Path
@@ -25,7 +25,7 @@ from .frame import Array
 
 TABLE = Path(__file__).parent / "data" / "prices.json"
 # Models whose rates ship in the table: the catalog's defaults and the hosted models people most often compare.
-TABLE_MODELS = ("gpt-4.1-mini", "gpt-4.1", "gpt-4.1-nano", "gpt-4o", "gpt-4o-mini", "claude-sonnet-4-5",
+TABLE_MODELS = ("gpt-6-luna", "gpt-6.1-sol", "gpt-4.1-mini", "gpt-4.1", "gpt-4.1-nano", "gpt-4o", "gpt-4o-mini", "claude-sonnet-4-5",
                 "claude-haiku-4-5", "gemini-2.5-pro", "gemini-2.5-flash")
 
 
@@ -37,22 +37,29 @@ class Rates:
     starts: tuple[int, ...]
     rates: tuple[tuple[float, float, float, float], ...]
     describe: str  # per-million-token prices, for the assumptions list
+    provider: str  # genai-prices' provider id
 
 
 def _calc(model: str, input_tokens: int, output_tokens: int, cached_tokens: int, at: datetime) -> Any:
+    """genai-prices' price of one call at `at`; `provider:model` names the provider (`groq:llama-3.3-70b-versatile`)."""
     import genai_prices
 
+    provider, _, name = model.rpartition(":")
     usage = genai_prices.Usage(input_tokens=input_tokens, cache_read_tokens=cached_tokens, output_tokens=output_tokens)
     try:
-        return genai_prices.calc_price(usage, model, genai_request_timestamp=at)
+        return genai_prices.calc_price(usage, name, provider_id=provider or None, genai_request_timestamp=at)
     except LookupError:
         raise UnknownIdError(f"unknown API model {model!r}{did_you_mean(model, TABLE_MODELS)}: genai-prices "
                              f"{version()} has no price for it") from None
 
 
 def exact_usd(model: str, input_tokens: int, output_tokens: int, cached_tokens: int, at: datetime) -> Decimal:
-    """genai-prices' own price of one call (`input_tokens` includes `cached_tokens`)."""
-    return Decimal(_calc(model, input_tokens, output_tokens, cached_tokens, at).total_price)
+    """genai-prices' own price of one call (`input_tokens` includes `cached_tokens`), averaged over the hours of
+    `at`'s day: some providers charge by time of day, and a call can come at any hour."""
+    day = at.replace(hour=0, minute=0, second=0, microsecond=0)
+    total = sum((Decimal(_calc(model, input_tokens, output_tokens, cached_tokens, day + timedelta(hours=h)).total_price)
+                 for h in range(24)), Decimal(0))
+    return total / 24
 
 
 def derive(model: str, at: datetime) -> Rates:
@@ -68,7 +75,7 @@ def derive(model: str, at: datetime) -> Rates:
         per_cached = per_in + exact_usd(model, i + 1, 0, 1, at) - exact_usd(model, i + 1, 0, 0, at)
         per_out = exact_usd(model, i, 1, 0, at) - base
         rates.append((float(base - per_in * i), float(per_in), float(per_cached), float(per_out)))
-    return Rates(starts, tuple(rates), _describe(model, price, at))
+    return Rates(starts, tuple(rates), _describe(model, price, at), _calc(model, 1, 0, 0, at).provider.id)
 
 
 def _describe(model: str, price: Any, at: datetime) -> str:
@@ -91,7 +98,8 @@ def version() -> str:
 
 def generate(at: datetime) -> str:
     """The table's text for `TABLE_MODELS` at `at`, from the installed genai-prices."""
-    models = {m: {"starts": list(r.starts), "rates": [list(x) for x in r.rates], "describe": r.describe}
+    models = {m: {"starts": list(r.starts), "rates": [list(x) for x in r.rates], "describe": r.describe,
+                  "provider": r.provider}
               for m in TABLE_MODELS for r in (derive(m, at),)}
     return json.dumps({"genai_prices": version(), "at": at.isoformat(), "models": models}, indent=1) + "\n"
 
@@ -123,7 +131,8 @@ class Prices:
         if found is None:
             entry = self._table.get(model)
             if entry is not None:
-                found = Rates(tuple(entry["starts"]), tuple(tuple(r) for r in entry["rates"]), entry["describe"])
+                found = Rates(tuple(entry["starts"]), tuple(tuple(r) for r in entry["rates"]), entry["describe"],
+                              entry["provider"])
             else:
                 found = derive(model, self.at)
             self._rates[model] = found

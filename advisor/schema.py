@@ -48,6 +48,7 @@ Deployment = Literal["cloud", "edge", "on_device"]
 MLOps = Literal["none", "basic", "mature"]
 LockIn = Literal["ok", "avoid"]
 Precision = Literal["bf16", "fp16", "fp8", "int8", "int4"]
+DeviceClass = Literal["phone", "laptop", "edge-gpu"]
 
 
 def _whole_number(value: Any) -> Any:
@@ -267,7 +268,9 @@ class Assumptions(Section):
     gpu: str | None = field("GPU for self-hosting and training", "One of the catalog's GPU ids, e.g. 'h100'.",
                             None)
     gpu_hourly_usd: float | None = field("GPU price (USD per GPU-hour)", "Your negotiated rate.", None, gt=0, le=1e4)
-    precision: Precision | None = field("Serving precision", "bf16, fp16, fp8, int8 or int4.", None)
+    precision: Precision | None = field(
+        "Serving precision", "bf16, fp16, fp8, int8 or int4; empty: the cheaper of bf16 and fp8 that meets the "
+        "latency target.", None)
     open_model_params: float | None = field(
         "Open model size for prompting a self-hosted model (parameters, normal accuracy)", "e.g. 8e9.", None,
         ge=1e6, le=2e12)
@@ -299,8 +302,18 @@ class Assumptions(Section):
     on_device_tokens_per_s: float | None = field("On-device generation speed (tokens/s)", "", None, ge=0.1, le=1e6)
     on_device_prefill_ms_per_token: float | None = field("On-device prompt processing (ms/token)", "", None,
                                                          gt=0, le=1e5)
-    mfu: float | None = field("Model FLOPs utilization for training", "0.35–0.55 for large well-run jobs.",
-                              None, ge=0.01, le=1)
+    device_class: DeviceClass | None = field(
+        "Device the on-device model runs on", "phone, laptop or edge-gpu (an edge GPU box); sets the speed and the "
+        "largest model it holds.", None)
+    api_price_change_per_year: float | None = field(
+        "Hosted-API price change per year for the same capability", "0.2 = prices fall to a fifth each year; 1 = "
+        "flat.", None, gt=0, le=2)
+    gpu_price_change_per_year: float | None = field(
+        "GPU-hour price change per year", "0.75 = a quarter cheaper each year; 1 = flat.", None, gt=0, le=2)
+    rag_changed_share: float | None = field(
+        "Share of the knowledge base a refresh re-embeds", "Only what changed is re-embedded.", None, ge=0, le=1)
+    mfu: float | None = field("Model FLOPs utilization for training",
+                              "Empty: by GPU generation and model size (catalog [training]).", None, ge=0.01, le=1)
     serving_efficiency: float | None = field(
         "Fraction of the roofline throughput real serving reaches", "", None, ge=0.01, le=1)
     serving_concurrency: Count | None = field("Sequences in flight per self-hosted replica", "", None, ge=1,

@@ -8,13 +8,13 @@ value is a column of the run's frame (see `frame`), so a batch of profiles or th
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Literal, get_args
 
 import numpy as np
 
-from .catalog import Catalog
+from .catalog import GPU, Catalog, Device
 from .frame import Array, Frame
 
 Part = Literal["prompt", "rag", "fine_tune", "continued_pretrain", "pretrain", "self_host", "on_device"]
@@ -23,7 +23,12 @@ REFRESH = ("static", "monthly", "weekly", "daily")  # data.freshness `realtime` 
 
 # Text-valued assumptions (model and GPU ids, precisions); every other assumption is a number.
 TEXT = frozenset({"api_model", "api_model_high_accuracy", "fine_tune_api_model", "fine_tune_api_model_high_accuracy",
-                  "gpu", "precision", "on_device_precision"})
+                  "gpu", "precision", "on_device_precision", "device_class"})
+# Derived defaults a profile may still state; where it does not, the value is NaN (None for text) and the cost model
+# derives it per candidate: training MFU by GPU and model size, the precision and on-device model the latency search
+# picks, the hosted model's latency from the latency table, the device's speed from its class.
+PER_CANDIDATE = ("mfu", "precision", "api_ttft_ms", "api_output_tokens_per_s", "on_device_model_params",
+                 "on_device_tokens_per_s", "on_device_prefill_ms_per_token")
 
 
 @dataclass(frozen=True)
@@ -38,9 +43,14 @@ class Effort:
 class Gpu:
     id: Array  # catalog GPU ids (text)
     bf16_tflops: Array
+    fp8_tflops: Array  # NaN where the GPU has no FP8 tensor cores
     bandwidth_tbs: Array
     memory_gb: Array
     hourly_usd: Array  # the effective price: the profile's, else the GPU's on-demand price
+    price_change_per_year: Array
+    tp_loss: Array  # serving efficiency lost per doubling of tensor-parallel width (NVLink or PCIe)
+    software_efficiency: Array
+    training_mfu_10b: Array
 
 
 @dataclass(frozen=True)
@@ -50,8 +60,9 @@ class Api:
     price_factor: Array
     fine_tune_model: Array
     fine_tune_model_high_accuracy: Array
-    ttft_ms: Array
-    output_tokens_per_s: Array
+    price_change_per_year: Array
+    ttft_ms: Array  # NaN: the model's own figures from the latency table
+    output_tokens_per_s: Array  # NaN: likewise
 
 
 @dataclass(frozen=True)
@@ -65,7 +76,7 @@ class OpenModels:
 
 @dataclass(frozen=True)
 class Serving:
-    precision: Array  # text
+    precision: Array  # text; None: the latency search picks bf16 or fp8
     efficiency: Array
     concurrency: Array
     memory_utilization: Array
@@ -75,11 +86,14 @@ class Serving:
 
 @dataclass(frozen=True)
 class OnDevice:
-    model_params: Array
+    device_class: Array  # text: phone, laptop, edge-gpu
+    model_params: Array  # NaN: the largest reference model that fits and meets the latency target
     precision: Array  # text
-    max_weight_gb: Array
-    tokens_per_s: Array
-    prefill_ms_per_token: Array
+    max_weight_gb: Array  # the profile's, else the device class's
+    bandwidth_gbs: Array
+    prefill_param_tokens_per_s: Array
+    tokens_per_s: Array  # NaN: bandwidth-bound decode of the model's weights
+    prefill_ms_per_token: Array  # NaN: the class's prefill rate for the model's size
 
 
 @dataclass(frozen=True)
@@ -93,11 +107,12 @@ class Retrieval:
     store_base_monthly_usd: Array
     store_usd_per_gb_month: Array
     store_usd_per_million_queries: Array
+    changed_share: Array  # share of the knowledge base a refresh re-embeds
 
 
 @dataclass(frozen=True)
 class Training:
-    mfu: Array
+    mfu: Array  # NaN: the GPU generation's, by model size (catalog [training])
     fine_tune_epochs: Array
 
 
@@ -127,7 +142,8 @@ class Settings:
 
 def effective(frame: Frame, catalog: Catalog) -> dict[str, Array]:
     """Every assumption by its flat name: the profile's override where it gives one, else the catalog's default
-    (`gpu_hourly_usd`: the chosen GPU's price; `pretrain_params`: sized to the corpus). Unknown GPU ids are errors."""
+    (`gpu_hourly_usd`: the chosen GPU's price; `pretrain_params`: sized to the corpus; `on_device_max_weight_gb`: the
+    device class's), and NaN/None for the values derived per candidate (`PER_CANDIDATE`). Unknown ids are errors."""
     out: dict[str, Array] = {}
     for name, default in catalog.defaults.items():
         stated = frame[f"assumptions.{name}"]
@@ -135,12 +151,18 @@ def effective(frame: Frame, catalog: Catalog) -> dict[str, Array]:
             out[name] = _text(stated, default.value)
         else:
             out[name] = np.where(np.isnan(stated), float(default.value), stated)
+    for name in PER_CANDIDATE:
+        out[name] = frame[f"assumptions.{name}"]
     hourly = _lookup(out["gpu"], {g: catalog.gpu(g).hourly_usd for g in np.unique(out["gpu"]).tolist()})
     stated_hourly = frame["assumptions.gpu_hourly_usd"]
     out["gpu_hourly_usd"] = np.where(np.isnan(stated_hourly), hourly, stated_hourly)
     stated_size = frame["assumptions.pretrain_params"]
     corpus_sized = np.minimum(np.maximum(frame["data.unlabeled_tokens"] / 20, 1e9), 70e9)
     out["pretrain_params"] = np.where(np.isnan(stated_size), corpus_sized, stated_size)
+    holds = _lookup(out["device_class"], {d: catalog.device(d).max_weight_gb
+                                          for d in np.unique(out["device_class"]).tolist()})
+    stated_holds = frame["assumptions.on_device_max_weight_gb"]
+    out["on_device_max_weight_gb"] = np.where(np.isnan(stated_holds), holds, stated_holds)
     return out
 
 
@@ -157,19 +179,38 @@ def _lookup(ids: Array, table: Mapping[str, float]) -> Array:
     return np.array([table[i] for i in ids.tolist()], dtype=float)
 
 
+def gpu_record(ids: Array, hourly_usd: Array, price_change_per_year: Array, catalog: Catalog) -> Gpu:
+    """The GPU figures of each scenario's GPU id, at the given effective price."""
+    specs = {g: catalog.gpu(g) for g in np.unique(ids).tolist()}
+    cal = catalog.serving
+
+    def of(figure: Callable[[GPU], float | None]) -> Array:
+        return _lookup(ids, {g: (np.nan if (x := figure(spec)) is None else x) for g, spec in specs.items()})
+
+    return Gpu(id=ids, bf16_tflops=of(lambda g: g.bf16_tflops), fp8_tflops=of(lambda g: g.fp8_tflops),
+               bandwidth_tbs=of(lambda g: g.bandwidth_tbs), memory_gb=of(lambda g: g.memory_gb), hourly_usd=hourly_usd,
+               price_change_per_year=price_change_per_year,
+               tp_loss=of(lambda g: cal.nvlink_tp_loss if g.nvlink else cal.pcie_tp_loss),
+               software_efficiency=of(lambda g: g.software_efficiency),
+               training_mfu_10b=of(lambda g: g.training_mfu_10b))
+
+
 def settings(values: Mapping[str, Array], catalog: Catalog) -> Settings:
     """The typed record of `effective`'s values (the one place that maps the flat names onto it)."""
-    gpus = values["gpu"]
-    specs = {g: catalog.gpu(g) for g in np.unique(gpus).tolist()}
     v = values
+    gpus, devices = v["gpu"], v["device_class"]
+    kinds = {d: catalog.device(d) for d in np.unique(devices).tolist()}
+
+    def device(of: Callable[[Device], float]) -> Array:
+        return _lookup(devices, {d: of(spec) for d, spec in kinds.items()})
+
     return Settings(
         api=Api(model=v["api_model"], model_high_accuracy=v["api_model_high_accuracy"],
                 price_factor=v["api_price_factor"], fine_tune_model=v["fine_tune_api_model"],
                 fine_tune_model_high_accuracy=v["fine_tune_api_model_high_accuracy"],
+                price_change_per_year=v["api_price_change_per_year"],
                 ttft_ms=v["api_ttft_ms"], output_tokens_per_s=v["api_output_tokens_per_s"]),
-        gpu=Gpu(id=gpus, bf16_tflops=_lookup(gpus, {g: s.bf16_tflops for g, s in specs.items()}),
-                bandwidth_tbs=_lookup(gpus, {g: s.bandwidth_tbs for g, s in specs.items()}),
-                memory_gb=_lookup(gpus, {g: s.memory_gb for g, s in specs.items()}), hourly_usd=v["gpu_hourly_usd"]),
+        gpu=gpu_record(gpus, v["gpu_hourly_usd"], v["gpu_price_change_per_year"], catalog),
         open=OpenModels(params=v["open_model_params"], params_high_accuracy=v["open_model_params_high_accuracy"],
                         fine_tuned_params=v["fine_tuned_model_params"],
                         fine_tuned_params_high_accuracy=v["fine_tuned_model_params_high_accuracy"],
@@ -177,8 +218,11 @@ def settings(values: Mapping[str, Array], catalog: Catalog) -> Settings:
         serving=Serving(precision=v["precision"], efficiency=v["serving_efficiency"],
                         concurrency=v["serving_concurrency"], memory_utilization=v["gpu_memory_utilization"],
                         min_replicas=v["min_replicas"], hours_per_month=v["hours_per_month"]),
-        on_device=OnDevice(model_params=v["on_device_model_params"], precision=v["on_device_precision"],
-                           max_weight_gb=v["on_device_max_weight_gb"], tokens_per_s=v["on_device_tokens_per_s"],
+        on_device=OnDevice(device_class=devices, model_params=v["on_device_model_params"],
+                           precision=v["on_device_precision"], max_weight_gb=v["on_device_max_weight_gb"],
+                           bandwidth_gbs=device(lambda d: d.bandwidth_gbs),
+                           prefill_param_tokens_per_s=device(lambda d: d.prefill_param_tokens_per_s),
+                           tokens_per_s=v["on_device_tokens_per_s"],
                            prefill_ms_per_token=v["on_device_prefill_ms_per_token"]),
         retrieval=Retrieval(context_tokens=v["rag_context_tokens"], chunk_tokens=v["rag_chunk_tokens"],
                             latency_ms=v["rag_latency_ms"], cached_prompt_max_tokens=v["cached_prompt_max_tokens"],
@@ -186,7 +230,8 @@ def settings(values: Mapping[str, Array], catalog: Catalog) -> Settings:
                             embedding_dimensions=v["embedding_dimensions"],
                             store_base_monthly_usd=v["vector_store_base_monthly_usd"],
                             store_usd_per_gb_month=v["vector_store_usd_per_gb_month"],
-                            store_usd_per_million_queries=v["vector_store_usd_per_million_queries"]),
+                            store_usd_per_million_queries=v["vector_store_usd_per_million_queries"],
+                            changed_share=v["rag_changed_share"]),
         training=Training(mfu=v["mfu"], fine_tune_epochs=v["fine_tune_epochs"]),
         engineer_monthly_usd=v["engineer_monthly_usd"],
         unknown=Unknown(knowledge_base_tokens=v["unknown_knowledge_base_tokens"],
