@@ -321,16 +321,20 @@ def _estimate_out(result: "BaseModel", format: Format, lines: list[str]) -> None
 def training(params: Annotated[float, typer.Option("--params", help="Model parameters, e.g. 7e9.")],
              tokens: Annotated[float, typer.Option("--tokens", help="Training tokens, e.g. 2e12.")],
              gpu: GpuOpt,
-             mfu: Annotated[float | None, typer.Option("--mfu", help="Model FLOPs utilization (default 0.4).")
+             mfu: Annotated[float | None, typer.Option("--mfu", help="Model FLOPs utilization (default: the GPU "
+                                                        "generation's, by model size; see `advisor catalog`).")
                             ] = None,
+             fine_tune: Annotated[bool, typer.Option("--fine-tune", help="A fine-tuning run (lower MFU: short "
+                                                     "runs, small batches).")] = False,
              gpu_hourly_usd: HourlyOpt = None, format: FormatOpt = Format.markdown,
              catalog: CatalogOpt = None) -> None:
     """Training compute: FLOPs ≈ 6·N·D, GPU-hours and cost."""
     from .fmt import num, usd
 
-    r = _advisor(catalog).estimate_training(params, tokens, gpu, mfu=mfu, gpu_hourly_usd=gpu_hourly_usd)
+    r = _advisor(catalog).estimate_training(params, tokens, gpu, mfu=mfu, gpu_hourly_usd=gpu_hourly_usd,
+                                            fine_tune=fine_tune)
     _estimate_out(r, format, [f"FLOPs:     {r.flops:.3g} (6 × {num(params)} params × {num(tokens)} tokens)",
-                              f"GPU-hours: {r.gpu_hours:,.0f} on {gpu} at MFU {r.mfu:g}",
+                              f"GPU-hours: {r.gpu_hours:,.0f} on {gpu} at MFU {r.mfu:.3g}",
                               f"Cost:      {usd(r.cost_usd)} at ${r.gpu_hourly_usd:g}/GPU-hour"])
 
 
@@ -341,29 +345,55 @@ def serving(params: Annotated[float, typer.Option("--params", help="Model parame
             input_tokens: Annotated[int, typer.Option("--input-tokens", help="Prompt tokens per request.")] = 1000,
             output_tokens: Annotated[int, typer.Option("--output-tokens", help="Output tokens per request.")
                                      ] = 200,
+            concurrency: Annotated[int | None, typer.Option(
+                "--concurrency", help="Sequences in flight (1 = a single user). Default: saturated, the most that "
+                "fit in memory, as throughput benchmarks report it.")] = None,
             gpu_hourly_usd: HourlyOpt = None, format: FormatOpt = Format.markdown,
             catalog: CatalogOpt = None) -> None:
-    """Self-hosted serving: GPUs per replica, output tokens/s, USD per million output tokens."""
+    """Self-hosted serving: GPUs per replica, output tokens/s, latency, USD per million output tokens."""
     r = _advisor(catalog).estimate_serving(params, gpu, precision, input_tokens=input_tokens,
-                                           output_tokens=output_tokens, gpu_hourly_usd=gpu_hourly_usd)
+                                           output_tokens=output_tokens, gpu_hourly_usd=gpu_hourly_usd,
+                                           concurrency=concurrency)
+    load = "saturated" if r.saturated else "as asked"
     _estimate_out(r, format, [f"GPUs per replica:   {r.gpus_per_replica} × {gpu} ({precision})",
-                              f"Output tokens/s:    {r.output_tokens_per_s:,.0f} at {r.batch} sequences in flight",
+                              f"Output tokens/s:    {r.output_tokens_per_s:,.0f} at {r.batch} sequences in flight "
+                              f"({load})",
+                              f"Time to 1st token:  {r.ttft_ms:,.0f} ms (median)",
+                              f"Per output token:   {r.ms_per_output_token:.1f} ms per sequence",
                               f"USD per M output:   ${r.usd_per_million_output_tokens:.3f} at "
                               f"${r.gpu_hourly_usd:g}/GPU-hour"])
 
 
 @estimate_app.command()
-def api(model: Annotated[str, typer.Option("--model", help="Hosted model id known to genai-prices, e.g. gpt-4o.")],
-        input_tokens: Annotated[int, typer.Option("--input-tokens", help="Input tokens (cached included).")],
-        output_tokens: Annotated[int, typer.Option("--output-tokens", help="Output tokens.")],
+def api(model: Annotated[str, typer.Option("--model", help="Hosted model id known to genai-prices, e.g. gpt-4o, "
+                                           "or provider:model, e.g. groq:llama-3.3-70b-versatile.")],
+        input_tokens: Annotated[int, typer.Option("--input-tokens", help="Input tokens per request (cached "
+                                                  "included).")],
+        output_tokens: Annotated[int, typer.Option("--output-tokens", help="Output tokens per request.")],
         cached_tokens: Annotated[int, typer.Option("--cached-tokens", help="Of the input, tokens read from the "
                                                    "prompt cache.")] = 0,
+        requests: Annotated[int, typer.Option("--requests", help="Number of such requests (each priced on its "
+                                              "own, so long-context tiers apply per request).")] = 1,
         format: FormatOpt = Format.markdown, catalog: CatalogOpt = None) -> None:
-    """Hosted API price of one usage, from genai-prices."""
+    """Hosted API price of requests, from genai-prices (time-of-day tariffs averaged over the day)."""
     from .fmt import usd
 
-    r = _advisor(catalog).estimate_api(model, input_tokens, output_tokens, cached_tokens)
-    _estimate_out(r, format, [f"Cost: {usd(r.usd)} (${r.usd:.6g})", f"Prices: {r.prices}"])
+    r = _advisor(catalog).estimate_api(model, input_tokens, output_tokens, cached_tokens, requests)
+    _estimate_out(r, format, [f"Cost: {usd(r.usd)} (${r.usd:.6g}) for {r.requests:,} request(s), "
+                              f"${r.usd_per_request:.6g} each", f"Prices: {r.prices}"])
+
+
+@estimate_app.command()
+def latency(model: Annotated[str, typer.Option("--model", help="Hosted model id, e.g. gpt-4o-mini.")],
+            input_tokens: Annotated[int, typer.Option("--input-tokens", help="Prompt tokens.")],
+            output_tokens: Annotated[int, typer.Option("--output-tokens", help="Output tokens.")],
+            format: FormatOpt = Format.markdown, catalog: CatalogOpt = None) -> None:
+    """Hosted-API latency of one call: median time to first token, output speed, median and p95 total."""
+    r = _advisor(catalog).estimate_latency(model, input_tokens, output_tokens)
+    _estimate_out(r, format, [f"Time to 1st token: {r.ttft_ms:,.0f} ms (median)",
+                              f"Output speed:      {r.output_tokens_per_s:,.0f} tokens/s (median)",
+                              f"Whole call:        {r.p50_ms:,.0f} ms median, {r.p95_ms:,.0f} ms p95",
+                              f"Basis:             {r.basis}"])
 
 
 def _terminated(signum: int, frame: Any) -> None:

@@ -779,8 +779,9 @@ def estimate_training(catalog: Catalog, params: float, tokens: float, gpu: str, 
 def estimate_serving(catalog: Catalog, params: float, gpu: str, precision: str, *, input_tokens: int = 1000,
                      output_tokens: int = 200, gpu_hourly_usd: float | None = None,
                      concurrency: int | None = None) -> ServingEstimate:
-    """One replica of the fewest GPUs that hold the model: at `concurrency` sequences in flight, else saturated
-    (the most that fit in memory, up to the catalog's `saturated_batch`), as throughput benchmarks report it."""
+    """The cheapest replica per output token of a node's tensor-parallel widths (1-8 GPUs; more only when no node
+    holds the model): at `concurrency` sequences in flight, else saturated (the most that fit in memory, up to the
+    catalog's `saturated_batch`), as throughput benchmarks report it."""
     from .settings import gpu_record
 
     if precision not in BYTES_PER_PARAM:
@@ -796,13 +797,16 @@ def estimate_serving(catalog: Catalog, params: float, gpu: str, precision: str, 
     common = dict(prompt_tokens=np.asarray(float(input_tokens)), output_tokens=np.asarray(float(output_tokens)),
                   catalog=catalog, memory_utilization=np.asarray(catalog.defaults["gpu_memory_utilization"].value),
                   efficiency=np.asarray(catalog.defaults["serving_efficiency"].value))
-    n = np.asarray(float(params))
-    gpus = serving.smallest_replica(n, precision, spec, **common)
-    batch = float(concurrency) if concurrency is not None else float(catalog.serving.saturated_batch)
-    speed = serving.figures(n, precision, spec, gpus, np.asarray(batch), cached_tokens=np.asarray(0.0), **common)
-    if np.isnan(speed.max_batch):
+    n, batch = np.asarray(float(params)), float(concurrency or catalog.serving.saturated_batch)
+    options = []  # (USD per output token, GPUs, figures) for every width of a node that holds the model
+    for gpus in serving.TENSOR_PARALLEL:
+        speed = serving.figures(n, precision, spec, gpus, np.asarray(batch), cached_tokens=np.asarray(0.0), **common)
+        if not np.isnan(speed.max_batch) and (gpus <= serving.NODE_GPUS or not options):
+            options.append((gpus * hourly / float(speed.output_tokens_per_s), gpus, speed))
+    if not options:
         raise InputError(f"--params: a {params:g}-parameter model at {precision} does not fit "
                          f"{serving.TENSOR_PARALLEL[-1]} × {gpu}")
+    _, gpus, speed = min(options, key=lambda o: o[0])
     tokens_per_s = float(speed.output_tokens_per_s)
     return ServingEstimate(gpus_per_replica=gpus, output_tokens_per_s=tokens_per_s,
                            usd_per_million_output_tokens=gpus * hourly / (tokens_per_s * 3600) * 1e6,

@@ -91,18 +91,6 @@ def figures(params: Array, precision: str, gpu: Gpu, gpus: int, batch: Array, *,
                  tpot_s=np.where(ok, tpot, np.nan), max_batch=np.where(fits_max >= 1, fits_max, np.nan))
 
 
-def smallest_replica(params: Array, precision: str, gpu: Gpu, *, prompt_tokens: Array, output_tokens: Array,
-                     catalog: Catalog, memory_utilization: Array, efficiency: Array) -> int:
-    """The fewest GPUs (a tensor-parallel width) that hold the weights and one sequence, or the widest."""
-    for g in TENSOR_PARALLEL:
-        speed = figures(params, precision, gpu, g, np.asarray(1.0), prompt_tokens=prompt_tokens,
-                        cached_tokens=np.asarray(0.0), output_tokens=output_tokens, catalog=catalog,
-                        memory_utilization=memory_utilization, efficiency=efficiency)
-        if np.all(~np.isnan(speed.max_batch)):
-            return g
-    return TENSOR_PARALLEL[-1]
-
-
 @dataclass(frozen=True)
 class Replica:
     """The replica the search chose per scenario: its configuration and what it delivers."""
