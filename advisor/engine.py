@@ -5,7 +5,7 @@
 - Quality: the first quality-fit rule that fires (in file order) sets the candidate's fit; no rule, `uncertain`.
   Each fit is worth the points in `[ruleset.fit_points]`.
 - Cost, speed, control: the points of the rules that fire, each rule naming its criterion; cost also gets one term
-  from total cost of ownership, max(−cost_cap, −cost_weight × log2(TCO ÷ cheapest viable TCO)).
+  from total cost of ownership, max(−cost_cap, −cost_weight × log2(TCO ÷ cheapest viable TCO)), at most 0.
 - Every criterion is weighted (`[ruleset.weights]`, overridden by the profile's `preferences.priorities`); the
   score is their sum, and every point is attributed to a criterion and a rule.
 
@@ -180,10 +180,13 @@ def _score(frame: Frame, costs: CostModel, rules: RuleSet, once: dict[str, Array
             fired_by[c] = kept
     eligible = vetoes == 0
     with np.errstate(divide="ignore", invalid="ignore"):
+        # Against the cheapest viable path (the cheapest of all when none is viable); a non-viable path cheaper
+        # than that earns nothing for it.
         cheapest = np.where(eligible & (tco > 0), tco, np.inf).min(axis=0)
+        cheapest = np.where(np.isfinite(cheapest), cheapest, np.where(tco > 0, tco, np.inf).min(axis=0))
         has = np.isfinite(cheapest) & (tco > 0)
-        raw = np.where(has, np.maximum(-policy.cost_cap, -policy.cost_weight * np.log2(
-            tco / np.where(np.isfinite(cheapest), cheapest, 1))), 0.0)
+        raw = np.where(has, np.clip(-policy.cost_weight * np.log2(tco / np.where(np.isfinite(cheapest), cheapest, 1)),
+                                    -policy.cost_cap, 0.0), 0.0)
     cost_points = np.round(raw * w["cost"], 6) + 0.0
     criteria["cost"] += raw * w["cost"]
     criteria = {c: np.round(v, 6) + 0.0 for c, v in criteria.items()}

@@ -467,16 +467,20 @@ class Evaluation:
             ctx = candidate_context(self.run.frame.columns, c, self.run.costs.figures(c),
                                     np.array(self.run.label(c, 0), dtype=object))
             applying = {r.id for r in rules.shapes[c].rules}
-            trace = []
+            trace: list[dict[str, Any]] = []
+            deciding = False  # the first quality-fit rule that fires decides the fit (a decision list)
             for r in rules.rules:
                 clauses = [{"group": group, "clause": cl.text, "result": bool(cl(ctx)[0]),
                             "values": {path: _plain(path, _at(np.asarray(ctx[path]), 0)) for path in cl.paths}}
                            for group, cl in r.clauses()]
                 applies = r.id in applying
-                trace.append({"rule": r.id, "title": r.spec.title, "applies": applies,
-                              "fired": applies and bool(r.fires(ctx)),
-                              "effect": "veto" if r.spec.veto else r.spec.points,
-                              "clauses": clauses})
+                fired = applies and bool(r.fires(ctx))
+                entry = {"rule": r.id, "title": r.spec.title, "applies": applies, "fired": fired,
+                         "effect": "veto" if r.spec.veto else f"fit: {r.spec.fit}" if r.spec.fit else r.spec.points}
+                if r.spec.fit is not None:
+                    entry["decides"] = fired and not deciding
+                    deciding |= fired
+                trace.append(entry | {"clauses": clauses})
             out.append({"id": c.id, "rules": trace})
         return out
 
@@ -498,9 +502,9 @@ class Evaluation:
     @cached_property
     def robustness(self) -> str:
         """The winner's Monte Carlo share of first place, in words (the memo's robustness line)."""
-        from .robustness import robustness
+        from .robustness import SHARE_SAMPLES, share_line
 
-        return robustness(self)
+        return share_line(self.summary.recommendation, float(self.run.shares[0]), SHARE_SAMPLES)
 
     def memo(self, *, date: str | None = None, template: str | Path | None = None) -> str:
         """The Markdown decision memo: exactly what `advisor decide PROFILE` prints."""

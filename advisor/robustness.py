@@ -15,6 +15,7 @@ goes through the same `Run` — cost model, rules, ranking — as `advisor decid
 """
 
 import math
+import zlib
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -164,12 +165,12 @@ def _draw(r: InputRange, u: Any) -> Any:
 
 def draws(run: "Run", samples: int, seed: int) -> "Run":
     """`samples` Monte Carlo scenarios of each scenario of `run`, in blocks (scenario j's are j·samples …), every
-    ranged input drawn at once from seeded random numbers that every block shares."""
+    ranged input drawn at once from random numbers seeded by `seed` and the input's name, so a scenario's draws do
+    not depend on which other scenarios share the run (a batch chunk decides each profile as it would alone)."""
     per = [{r.input: r for r in ranges_at(run, j)} for j in range(run.frame.n)]
-    rng = np.random.default_rng(seed)
     values: dict[str, Any] = {}
     for path in sorted({p for ranged in per for p in ranged}):
-        u = rng.random(samples)
+        u = np.random.default_rng([seed, zlib.crc32(path.encode())]).random(samples)
         values[path] = np.concatenate([_draw(ranged[path], u) if path in ranged else
                                        np.full(samples, _at(run.frame[path], j), dtype=float)
                                        for j, ranged in enumerate(per)])

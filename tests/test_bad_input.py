@@ -48,6 +48,7 @@ id = "house-rule"
 title = "A house rule"
 when.all = [{clause!r}]
 points = -5
+criterion = "control"
 why = "Because."
 source = "House policy"
 '''

@@ -44,10 +44,10 @@ def test_the_summary_is_the_decision_in_one_line(name):
     top = d.ranking[0]
     runner = next((r.id for r in d.ranking[1:] if r.eligible), None)
     assert (s.recommendation, s.label, s.score, s.confidence, s.margin, s.runner_up, s.tco_usd, s.upfront_usd,
-            s.monthly_usd_first, s.monthly_usd_last, s.cost_per_request_usd, s.eligible, s.all_vetoed) == (
+            s.monthly_usd_first, s.monthly_usd_last, s.cost_per_request_usd, s.eligible, s.viable) == (
         top.id, top.label, top.score, d.recommendation.confidence, d.recommendation.margin, runner,
         top.cost.tco_usd, top.cost.upfront_usd, top.cost.monthly_usd_first, top.cost.monthly_usd_last,
-        top.cost.cost_per_request_usd, sum(r.eligible for r in d.ranking), not top.eligible)
+        top.cost.cost_per_request_usd, sum(r.eligible for r in d.ranking), top.eligible)
 
 
 def test_in_process_and_worker_runs_agree():

@@ -69,4 +69,4 @@ def test_profile_assumption_overrides_are_used_and_credited(chatbot):
     chatbot["assumptions"] = {}
     plain = advisor.evaluate(chatbot).priced
     assert [p.cost.training_usd for p in ev.priced] != [p.cost.training_usd for p in plain]  # MFU and GPU price used
-    assert "gpu.a100-80gb" in used and used["api_price.gpt-4.1-mini"].value.startswith("OpenAI gpt-4.1-mini")
+    assert "gpu.a100-80gb" in used and used["api_price.gpt-6-luna"].value.startswith("OpenAI gpt-6-luna")

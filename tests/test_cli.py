@@ -149,7 +149,8 @@ def test_example_lists_and_prints():
 
 def test_catalog_lists_sources():
     md = run("catalog").stdout
-    assert "| `h100` |" in md and "Lambda" in md and "| `mfu` | 0.4 |" in md
+    assert "| `h100` |" in md and "Lambda" in md and "| `api_price_change_per_year` | 0.2 |" in md
+    assert "Training MFU" in md and "| `gpt-4o` | 390 ms |" in md and "| `phone` |" in md
     data = json.loads(run("catalog", "-f", "json").stdout)
     assert data["gpus"]["a100-80gb"]["memory_gb"] == 80
 

@@ -40,3 +40,9 @@ def test_the_error_section_states_the_corpus_size():
     from test_bad_input import CASES
 
     assert f"`tests/test_bad_input.py` ({len(CASES)} cases" in README
+
+
+def test_readme_calibration_table_is_current():
+    from calibration_report import readme_with_table
+
+    assert readme_with_table(README) == README, "run: python tests/calibration_report.py --write"

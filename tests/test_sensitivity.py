@@ -259,6 +259,7 @@ id = "negotiated-gpu-price"
 title = "A negotiated GPU price"
 when.all = ["assumptions.gpu_hourly_usd > 0"]
 points = 100
+criterion = "cost"
 why = "Our negotiated rate makes self-hosting attractive."
 source = "House policy"
 applies = { serving = ["self-host"] }
