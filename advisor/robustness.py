@@ -238,7 +238,8 @@ KNOBS = (
     Knob("latency.p95_ms", "p95 latency target"),
     Knob("assumptions.gpu_hourly_usd", "GPU $/hour"),
     Knob("assumptions.api_price_factor", "API price factor"),
-    Knob("assumptions.mfu", "training MFU"),
+    Knob("assumptions.api_price_change_per_year", "API price change per year"),
+    Knob("assumptions.gpu_price_change_per_year", "GPU price change per year"),
     Knob("assumptions.engineer_monthly_usd", "engineer cost"),
     Knob("budget", "budget (monthly and upfront together)"),
 )

@@ -16,7 +16,7 @@ from advisor.cli import app
 from advisor.engine import IDS
 from advisor.errors import InputError
 from advisor.prices import Prices, exact_usd
-from advisor.robustness import KNOBS, current_value, ranges
+from advisor.robustness import KNOBS, SHARE_SAMPLES, current_value, ranges, share_line
 
 ADVISOR = advisor.Advisor()
 
@@ -137,12 +137,15 @@ def test_a_far_ahead_winner_wins_almost_every_scenario():
 
 
 def test_a_profile_on_a_break_even_splits():
-    # support-copilot flips to prompt+rag@api below ~3,500 requests/day: centre the range on that point
-    p = profile("support-copilot", **{"usage.requests_per_day": 3500})
+    # centre a volume range on support-copilot's own flip point: both sides of it win a real share
+    p = profile("support-copilot")
+    flip = next(c for c in ADVISOR.evaluate(p).changes if c.input == "usage.requests_per_day")
     p = p.model_copy(update={"uncertainty": {"usage.requests_per_day": advisor.schema.Range(
-        low=1500, high=8000, distribution="log-uniform")}})
+        low=flip.value / 3, high=flip.value * 3, distribution="log-uniform")}})
+    p = p.model_copy(update={"usage": p.usage.model_copy(update={"requests_per_day": flip.value})})
     shares = {c.id: c.probability for c in analyse(p, samples=4000).monte_carlo}
-    assert shares["fine-tune+rag@api"] > 0.15 and shares["prompt+rag@api"] > 0.15
+    base = advisor.decide(profile("support-copilot")).recommendation.id
+    assert shares[base] > 0.15 and shares[flip.winner] > 0.15
 
 
 def test_percentiles_are_ordered_and_the_robustness_line_matches():
@@ -160,10 +163,12 @@ def test_default_ranges_come_from_the_catalog_with_sources():
     got = {r.input: r for r in ranges(ADVISOR.evaluate(p))}
     assert set(got) >= {"usage.requests_per_day", "usage.monthly_growth", "usage.input_tokens",
                         "usage.output_tokens", "assumptions.gpu_hourly_usd", "assumptions.api_price_factor",
-                        "assumptions.mfu", "data.labeled_examples", "assumptions.engineer_monthly_usd"}
+                        "assumptions.api_price_change_per_year", "assumptions.gpu_price_change_per_year",
+                        "data.labeled_examples", "assumptions.engineer_monthly_usd"}
     r = got["usage.requests_per_day"]
     assert (r.low, r.high, r.current) == pytest.approx((5000 * 0.33, 5000 * 3, 5000))
-    assert got["assumptions.mfu"].low == 0.35 and got["assumptions.mfu"].high == 0.55
+    trend = got["assumptions.api_price_change_per_year"]
+    assert (trend.low, trend.high, trend.current) == (0.1, 0.5, 0.2)
     assert all(r.source for r in got.values())
 
 
@@ -198,7 +203,8 @@ def test_tornado_ends_give_the_winners_decide_gives():
     p = profile("support-copilot")
     s = analyse(p, samples=200)
     knobs = {k.input: k for k in KNOBS}
-    assert [t.input for t in s.tornado][:1] == ["usage.monthly_growth"]  # the one that flips comes first
+    flipping = [t.winner_low != s.winner or t.winner_high != s.winner for t in s.tornado]
+    assert flipping == sorted(flipping, reverse=True)  # inputs that change the winner come first
     for t in s.tornado:
         for value, stated in ((t.low, t.winner_low), (t.high, t.winner_high)):
             if knobs[t.input].integer:
@@ -220,7 +226,8 @@ def test_new_flip_points_hold_just_past_the_value(name):
             continue
         seen.add(c.input)
         assert advisor.decide(knobs[c.input].set(p, c.value)).recommendation.id == c.winner != base, c
-    assert seen & {"usage.output_tokens", "assumptions.engineer_monthly_usd", "assumptions.api_price_factor"}
+    if name != "content-moderation":  # 5M items a day on its own GPUs: no plausible single change flips it
+        assert seen
 
 
 # -- the command ----------------------------------------------------------------------------------------------------
@@ -244,11 +251,11 @@ def test_cli_rejects_bad_sample_counts(args, message):
     assert r.exit_code == 1 and message in r.stderr and "Traceback" not in r.output
 
 
-def test_the_memo_states_robustness():
+def test_the_memo_states_the_decisions_win_share():
     r = runner.invoke(app, ["decide", str(ROOT / "examples" / "saas-ai-features.json"), "--date", "2026-11-23"])
-    s = analyse(profile("saas-ai-features"))
-    assert s.robustness == ADVISOR.evaluate(profile("saas-ai-features")).robustness
-    assert f"**Robustness:** {s.robustness}" in r.stdout
+    ev = ADVISOR.evaluate(profile("saas-ai-features"))
+    line = share_line(ev.decision.recommendation.id, ev.decision.recommendation.win_share, SHARE_SAMPLES)
+    assert ev.robustness == line and f"**Robustness:** {line}" in r.stdout
 
 
 def test_an_assumption_left_empty_reads_as_empty_where_a_scenario_keeps_it(tmp_path):
