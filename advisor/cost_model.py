@@ -23,7 +23,7 @@ from .errors import AdvisorError, InputError
 from .frame import Array, Frame
 from .prices import Prices
 from .serving import BYTES_PER_PARAM, SEARCHED_PRECISIONS
-from .settings import Gpu, Part, Settings
+from .settings import Part, Settings
 
 DAYS_PER_MONTH = 365 / 12
 WEEKS_PER_MONTH = 365 / 12 / 7
@@ -406,19 +406,21 @@ class CostModel:
 
     def _evidence(self, c: Candidate, approach: str) -> tuple[Array, Array]:
         n = self.frame.n
-        ids = np.broadcast_to(self.model_ids(c), (n,))
-        tiers = np.broadcast_to(self.tiers(c), (n,))
-        hosted = np.broadcast_to(self.api_model, (n,))  # what an eval that names no model was measured on
-        known: dict[tuple[int, float, str, str], tuple[float, float]] = {}
-        low, high = np.full(n, np.nan), np.full(n, np.nan)
-        for j in range(n):
-            evals = self.frame.evals_of(j)
-            key = (j if len(self.frame.evals) > 1 else 0, float(tiers[j]), str(ids[j]), str(hosted[j]))
-            if key not in known:
-                known[key] = _bounds([e for e in evals if e.approach == approach], tiers[j], ids[j], hosted[j],
-                                     self._tier)
-            low[j], high[j] = known[key]
-        return low, high
+        columns = [np.broadcast_to(self.frame.eval_group, (n,)), np.broadcast_to(self.tiers(c), (n,)),
+                   np.broadcast_to(self.model_ids(c), (n,)),
+                   np.broadcast_to(self.api_model, (n,))]  # what an eval that names no model was measured on
+        key = np.zeros(n, dtype=np.int64)
+        for col in columns:
+            if col.strides == (0,):  # one value for every scenario: it does not split them
+                continue
+            values, inverse = np.unique(col, return_inverse=True)
+            key = key * len(values) + inverse.reshape(n)
+        distinct, first, inverse = np.unique(key, return_index=True, return_inverse=True)
+        low, high = np.full(len(distinct), np.nan), np.full(len(distinct), np.nan)
+        for k, j in enumerate(first.tolist()):
+            evals = [e for e in self.frame.evals_of(j) if e.approach == approach]
+            low[k], high[k] = _bounds(evals, float(columns[1][j]), str(columns[2][j]), str(columns[3][j]), self._tier)
+        return low[inverse.reshape(n)], high[inverse.reshape(n)]
 
     # -- the plan of one candidate ---------------------------------------------------------------------------------
 

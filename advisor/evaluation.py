@@ -196,12 +196,22 @@ class Run:
         precision = _at(s.on_device.precision, j)
         return f"on-device {n / 1e9:g}B {precision} ({n * BYTES_PER_PARAM[precision] / 1e9:.1f} GB)"
 
-    @cached_property
+    @property
     def shares(self) -> Array:
-        """Each scenario's winner's share of first place over its Monte Carlo draws (see `robustness.draws`)."""
+        """Each scenario's winner's share of first place over its Monte Carlo draws (see `robustness.win_shares`)."""
+        return self._shares[0]
+
+    @cached_property
+    def _shares(self) -> tuple[Array, Array]:
         from .robustness import win_shares
 
-        return np.asarray(win_shares(self))
+        shares, samples = win_shares(self)
+        return np.asarray(shares), np.asarray(samples)
+
+    @property
+    def share_samples(self) -> Array:
+        """How many draws each scenario's win share rests on."""
+        return self._shares[1]
 
     def fit_of(self, i: int, j: int) -> str:
         return FIT_LEVELS[int(self.winners.fit[i, j])]
@@ -502,9 +512,9 @@ class Evaluation:
     @cached_property
     def robustness(self) -> str:
         """The winner's Monte Carlo share of first place, in words (the memo's robustness line)."""
-        from .robustness import SHARE_SAMPLES, share_line
+        from .robustness import share_line
 
-        return share_line(self.summary.recommendation, float(self.run.shares[0]), SHARE_SAMPLES)
+        return share_line(self.summary.recommendation, float(self.run.shares[0]), int(self.run.share_samples[0]))
 
     def memo(self, *, date: str | None = None, template: str | Path | None = None) -> str:
         """The Markdown decision memo: exactly what `advisor decide PROFILE` prints."""

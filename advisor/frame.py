@@ -50,18 +50,20 @@ def _eval_facts(p: Profile) -> dict[str, float | None]:
 class Frame:
     """The inputs of `n` scenarios, column by column (see the module docstring)."""
 
-    __slots__ = ("columns", "evals", "n", "ranges")
+    __slots__ = ("columns", "eval_group", "evals", "n", "ranges")
 
-    def __init__(self, columns: dict[str, Array], n: int, evals: tuple[tuple[Eval, ...], ...],
+    def __init__(self, columns: dict[str, Array], n: int, evals: tuple[tuple[Eval, ...], ...], eval_group: Array,
                  ranges: tuple[Mapping[str, Range], ...]):
         self.columns = columns
         self.n = n
-        # Each scenario's measured evals and its profile's uncertainty ranges (one entry when all share them).
+        # The distinct lists of measured evals, and which one each scenario has (0-d when all share one); each
+        # scenario's profile's uncertainty ranges (one entry when all share them).
         self.evals = evals
+        self.eval_group = eval_group
         self.ranges = ranges
 
     def evals_of(self, j: int) -> tuple[Eval, ...]:
-        return self.evals[j if len(self.evals) > 1 else 0]
+        return self.evals[int(self.eval_group if self.eval_group.ndim == 0 else self.eval_group[j])]
 
     def ranges_of(self, j: int) -> Mapping[str, Range]:
         return self.ranges[j if len(self.ranges) > 1 else 0]
@@ -72,7 +74,8 @@ class Frame:
 
         def spread(per: tuple[Any, ...]) -> tuple[Any, ...]:
             return per if len(per) == 1 else tuple(x for x in per for _ in range(times))
-        return Frame(columns, self.n * times, spread(self.evals), spread(self.ranges))
+        group = self.eval_group if self.eval_group.ndim == 0 else np.repeat(self.eval_group, times)
+        return Frame(columns, self.n * times, self.evals, group, spread(self.ranges))
 
     @classmethod
     def of(cls, profiles: Sequence[Profile]) -> Frame:
@@ -90,9 +93,11 @@ class Frame:
         facts = [_eval_facts(p) for p in profiles]
         for path, kind in EVAL_FACTS.items():
             columns[path] = column([f[path] for f in facts], kind)
-        evals = tuple(tuple(p.quality.evals) for p in profiles)
+        each = [tuple(p.quality.evals) for p in profiles]
+        distinct = list(dict.fromkeys(each))
+        group = np.array([distinct.index(e) for e in each]) if len(distinct) > 1 else np.asarray(0)
         ranges = tuple(p.uncertainty for p in profiles)
-        return cls(columns, len(profiles), evals if len(set(evals)) > 1 else evals[:1],
+        return cls(columns, len(profiles), tuple(distinct), group,
                    ranges if any(r != ranges[0] for r in ranges) else ranges[:1])
 
     def vary(self, values: Mapping[str, Array]) -> Frame:
@@ -104,7 +109,14 @@ class Frame:
             if path not in columns:
                 raise KeyError(f"no such field {path!r}")
             columns[path] = np.asarray(value, dtype=object if columns[path].dtype == object else float)
-        return Frame(columns, n, self.evals, self.ranges)
+        return Frame(columns, n, self.evals, self.eval_group, self.ranges)
+
+    def take(self, scenarios: Array) -> Frame:
+        """The frame of the given scenarios only, in that order."""
+        columns = {k: v if v.ndim == 0 else v[scenarios] for k, v in self.columns.items()}
+        group = self.eval_group if self.eval_group.ndim == 0 else self.eval_group[scenarios]
+        ranges = self.ranges if len(self.ranges) == 1 else tuple(self.ranges[j] for j in scenarios.tolist())
+        return Frame(columns, len(scenarios), self.evals, group, ranges)
 
     def __getitem__(self, path: str) -> Array:
         return self.columns[path]

@@ -58,7 +58,13 @@ GATES: dict[str, tuple[str, dict[str, str]]] = {
 
 # Fields the interview does not ask: the list of evals has its own questions, `assumptions` are expert overrides
 # for the JSON file, and deciders are optional metadata for the memo (asked as one comma-separated line).
-SKIPPED = {"quality.evals"}
+SKIPPED = {"quality.evals", "preferences.priorities"}
+# Asked with no default offered: an answer left at a default here would silently shape every cost.
+ALWAYS_ASK = {"usage.monthly_growth"}
+UNKNOWN = "don't know"
+# An amount of text as people know it: pages and words, converted to tokens (the unit the cost model uses).
+TOKENS_PER_PAGE = 500  # a page of ~375 words at OpenAI's rule of thumb of ~0.75 words per token
+WORDS_PER_TOKEN = 0.75
 EVAL_APPROACHES = {"prompt": "a prompted model", "rag": "retrieval (RAG)", "fine_tune": "a fine-tuned model"}
 
 _SUFFIX = {"k": 1e3, "m": 1e6, "b": 1e9, "bn": 1e9, "t": 1e12}
@@ -98,6 +104,8 @@ class Question:
     default: Any  # Ellipsis when the field has no default
     optional: bool
     adapter: TypeAdapter[Any]
+    labels: dict[str, str]
+    unit: str | None
 
     def check(self, value: Any) -> Any:
         """The value as the profile will hold it, or ValueError naming the constraint it breaks."""
@@ -134,7 +142,8 @@ def _question(path: str, info: Any) -> Question:
     annotated: Any = Annotated[(base, *info.metadata)] if info.metadata else base
     adapter: TypeAdapter[Any] = TypeAdapter(annotated, config=ConfigDict(strict=True, allow_inf_nan=False))
     return Question(path, info.description or path, str(extra.get("help", "")), kind,  # type: ignore[arg-type]
-                    choices, default, optional, adapter)
+                    choices, default, optional, adapter, dict(extra.get("labels", {})),  # type: ignore[arg-type]
+                    extra.get("unit"))  # type: ignore[arg-type]
 
 
 def _fields(prefix: str, model: type[BaseModel]) -> list[Question]:
@@ -304,12 +313,18 @@ class Interview:
         import questionary
 
         self._say(f"  {q.help}" if q.help else "")
-        if q.kind == "select":
-            choices = [questionary.Choice(c.replace("_", " "), value=c) for c in q.choices]
+        if q.kind == "select" or (q.kind == "confirm" and q.optional):
+            values: list[Any] = list(q.choices) if q.kind == "select" else [True, False]
+            names = {True: "yes", False: "no"}
+            choices = [questionary.Choice(q.labels.get(v, names.get(v, str(v).replace("_", " "))), value=v)
+                       for v in values]
+            if q.optional:  # unknown is a value (DESIGN §4): the decision says whether it matters
+                choices.append(questionary.Choice(UNKNOWN, value=UNKNOWN))  # (questionary reads value=None as unset)
             default = next((c for c in choices if c.value == current), None)
-            return self._ask(questionary.select(q.text, choices=choices, default=default, **self._kw()))
-        if q.kind == "confirm":
-            return self._ask(questionary.confirm(q.text, default=bool(current), **self._kw()))
+            picked = self._ask(questionary.select(q.text, choices=choices, default=default, **self._kw()))
+            return None if picked == UNKNOWN else picked
+        if q.kind == "confirm":  # answered with y or n, then Enter (a habitual Enter never answers the next one)
+            return self._ask(questionary.confirm(q.text, default=bool(current), auto_enter=False, **self._kw()))
         if q.kind == "list":
             text = self._ask(questionary.text(q.text + " (comma-separated, optional)",
                                               default=", ".join(current or []), **self._kw()))
@@ -319,11 +334,35 @@ class Interview:
             text = self._ask(questionary.text(q.text, default="" if current is None else str(current),
                                               validate=validate, **self._kw()))
             return text.strip() or None
+        if q.unit == "tokens":
+            return self._amount_of_text(q, current)
         number = _number_validator(q)
-        hint = " (optional: leave empty to skip)" if q.optional else ""
-        text = self._ask(questionary.text(q.text + hint, default="" if current is None else _show(current),
-                                          validate=number, **self._kw()))
+        hint = f" (optional: leave empty if you {UNKNOWN})" if q.optional else ""
+        shown = "" if current is None or (q.path in ALWAYS_ASK and not _has(self.answers, q.path)) else _show(current)
+        text = self._ask(questionary.text(q.text + hint, default=shown, validate=number, **self._kw()))
         return None if not text.strip() else q.check(_as_number(q, parse_number(text)))
+
+    def _amount_of_text(self, q: Question, current: Any) -> Any:
+        """An amount of text in pages, words, documents or tokens, converted to tokens and the conversion shown."""
+        import questionary
+
+        hint = f" (e.g. 2,000 pages, 50k documents, 3M tokens{'; empty if you ' + UNKNOWN if q.optional else ''})"
+        text = self._ask(questionary.text(q.text + hint, default="" if current is None else f"{current:,} tokens",
+                                          validate=_amount_validator(q), **self._kw()))
+        if not text.strip():
+            return None
+        count, unit = parse_amount(text)
+        if unit == "documents":
+            pages = self._ask(questionary.text(
+                "About how many pages is a typical document? (a contract is often 5–20, an email 1)",
+                validate=_positive_number, **self._kw()))
+            count, unit = count * parse_number(pages), "pages"
+        tokens = q.check(int(round(count * {"pages": TOKENS_PER_PAGE, "words": 1 / WORDS_PER_TOKEN,
+                                           "tokens": 1}[unit])))
+        if unit != "tokens":
+            self._say(f"  ≈ {tokens:,} tokens ({count:,.0f} {unit}; a page ≈ {TOKENS_PER_PAGE} tokens, "
+                      f"a token ≈ {WORDS_PER_TOKEN} words)")
+        return tokens
 
     def ask_gate(self, path: str, again: bool = False) -> None:
         """The 'which of these do you have?' checkbox before a group of counts; unticked ones are set to 0."""
@@ -351,7 +390,9 @@ class Interview:
         import questionary
 
         before = {e["approach"]: e["score"] for e in _get(self.answers, "quality.evals", []) or []}
-        self._say("  Scores from your own eval set, e.g. 0.82 or 82%. Tick none if you have not measured yet.")
+        before_models = {e["approach"]: e.get("model") for e in _get(self.answers, "quality.evals", []) or []}
+        self._say("  Scores from your own eval set, e.g. 0.82 or 82%. Leave all unticked if you have not measured "
+                  "yet.")
         picked = self._ask(questionary.checkbox(
             "Which approaches have you measured on your own eval set?",
             choices=[questionary.Choice(label, value=k, checked=k in before) for k, label in EVAL_APPROACHES.items()],
@@ -361,7 +402,11 @@ class Interview:
             text = self._ask(questionary.text(f"Score of {EVAL_APPROACHES[approach]} (0–1)",
                                               default=_show(before[approach]) if approach in before else "",
                                               validate=_number_validator(EVAL_SCORE), **self._kw()))
-            evals.append({"approach": approach, "score": EVAL_SCORE.check(parse_number(text))})
+            model = self._ask(questionary.text(
+                "Which model was it measured on? (optional, e.g. gpt-4.1 or llama-3.1-8b)",
+                default=before_models.get(approach) or "", **self._kw())).strip()
+            evals.append({"approach": approach, "score": EVAL_SCORE.check(parse_number(text))}
+                         | ({"model": model} if model else {}))
         self.answer("quality.evals", evals)
 
     # - the whole interview -
@@ -426,12 +471,56 @@ def _show(value: Any) -> str:
 
 def _number_validator(q: Question) -> Callable[[str], bool | str]:
     def validate(text: str) -> bool | str:
-        if not text.strip() and q.optional:
-            return True
+        if not text.strip():
+            return True if q.optional else "an answer is needed"
+        value = math.nan
         try:
-            q.check(_as_number(q, parse_number(text)))
+            value = parse_number(text)
+            q.check(_as_number(q, value))
         except ValueError as e:
+            if q.path.endswith("score") and "%" not in text and 1 < value <= 100:
+                return f"a score is between 0 and 1: for {value:g} %, type {value:g}% or {value / 100:g}"
             return str(e)
+        return True
+    return validate
+
+
+def _positive_number(text: str) -> bool | str:
+    try:
+        return True if parse_number(text) > 0 else "must be more than 0"
+    except ValueError as e:
+        return str(e)
+
+
+_UNITS = {"page": "pages", "pages": "pages", "pp": "pages", "word": "words", "words": "words", "token": "tokens",
+          "tokens": "tokens", "tok": "tokens", "doc": "documents", "docs": "documents", "document": "documents",
+          "documents": "documents", "file": "documents", "files": "documents"}
+
+
+def parse_amount(text: str) -> tuple[float, str]:
+    """'2,000 pages', '50k documents', '3M words', '1.5B tokens' or a bare number (tokens) → (count, unit)."""
+    raw = text.strip().lower()
+    parts = raw.rsplit(None, 1)
+    if len(parts) == 2 and parts[1] in _UNITS:
+        return parse_number(parts[0]), _UNITS[parts[1]]
+    for word, unit in sorted(_UNITS.items(), key=lambda kv: -len(kv[0])):  # '2000pages'
+        if raw.endswith(word) and raw[:-len(word)].strip():
+            return parse_number(raw[:-len(word)]), unit
+    return parse_number(raw), "tokens"
+
+
+def _amount_validator(q: Question) -> Callable[[str], bool | str]:
+    def validate(text: str) -> bool | str:
+        if not text.strip():
+            return True if q.optional else "an answer is needed"
+        try:
+            count, unit = parse_amount(text)
+            if count < 0:
+                return "must be 0 or more"
+            if unit == "tokens":
+                q.check(_as_number(q, count))
+        except ValueError as e:
+            return f"{e} (e.g. 2,000 pages, 50k documents, 3M words or 1M tokens)"
         return True
     return validate
 

@@ -34,7 +34,12 @@ FACTORS = (1.5, 2, 3, 5, 10)  # a plausible change: a tenth to ten times today's
 GRID = 64  # points searched between the last ladder step that kept the winner and the first that did not
 RESIDENCY = ("none", "region", "on_prem", "air_gapped")
 DEFAULT_SAMPLES = 10_000  # `advisor sensitivity`
-SHARE_SAMPLES = 1_000  # the win share every decision states (and its confidence rests on)
+# The win share every decision states (and its confidence rests on): FIRST_SHARE_SAMPLES draws, and SHARE_SAMPLES
+# where that first estimate is within SETTLED of a confidence threshold (0.5 or 0.8), so the threshold is judged on
+# enough draws; elsewhere the first estimate already decides it.
+FIRST_SHARE_SAMPLES = 250
+SHARE_SAMPLES = 1_000
+SETTLED = (0.3, 0.95)
 DEFAULT_SEED = 2026
 MAX_SAMPLES = 200_000
 TOP = 3  # candidates whose TCO the tornado shows
@@ -178,10 +183,20 @@ def draws(run: "Run", samples: int, seed: int) -> "Run":
     return run.advisor.run(frame.vary(values) if values else frame)
 
 
-def win_shares(run: "Run", samples: int = SHARE_SAMPLES, seed: int = DEFAULT_SEED) -> Any:
-    """Each scenario's winner's share of first place over its Monte Carlo draws."""
-    won = draws(run, samples, seed).winners.winner.reshape(run.frame.n, samples)
-    return (won == run.winners.winner[:, None]).mean(axis=1)
+def win_shares(run: "Run", seed: int = DEFAULT_SEED) -> tuple[Any, Any]:
+    """Each scenario's winner's share of first place over its Monte Carlo draws, and how many draws that took
+    (see FIRST_SHARE_SAMPLES)."""
+    n = run.frame.n
+    won = draws(run, FIRST_SHARE_SAMPLES, seed).winners.winner.reshape(n, FIRST_SHARE_SAMPLES)
+    shares = (won == run.winners.winner[:, None]).mean(axis=1)
+    samples = np.full(n, FIRST_SHARE_SAMPLES)
+    unsettled = np.flatnonzero((shares > SETTLED[0]) & (shares < SETTLED[1]))
+    if len(unsettled):
+        sub = run.advisor.run(run.frame.take(unsettled))
+        won = draws(sub, SHARE_SAMPLES, seed).winners.winner.reshape(len(unsettled), SHARE_SAMPLES)
+        shares[unsettled] = (won == run.winners.winner[unsettled][:, None]).mean(axis=1)
+        samples[unsettled] = SHARE_SAMPLES
+    return shares, samples
 
 
 # -- knobs the flip search turns ------------------------------------------------------------------------------------

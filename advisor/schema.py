@@ -61,9 +61,17 @@ def _whole_number(value: Any) -> Any:
 Count = Annotated[int, BeforeValidator(_whole_number)]
 
 
-def field(description: str, help: str, default: Any = ..., **kwargs: Any) -> Any:
-    """A described field: `description` is the question, `help` the plain-words explanation with an example."""
-    return Field(default, description=description, json_schema_extra={"help": help}, **kwargs)
+def field(description: str, help: str, default: Any = ..., *, labels: dict[str, str] | None = None,
+          unit: str | None = None, **kwargs: Any) -> Any:
+    """A described field: `description` is the question, `help` the plain-words explanation with an example;
+    `labels` words each choice in plain language for the interview; `unit` "tokens" lets the interview take an amount
+    of text as pages, words or documents."""
+    extra: dict[str, Any] = {"help": help}
+    if labels:
+        extra["labels"] = labels
+    if unit:
+        extra["unit"] = unit
+    return Field(default, description=description, json_schema_extra=extra, **kwargs)
 
 
 class Section(BaseModel):
@@ -88,7 +96,10 @@ class Project(Section):
         "Main data modality", "What the model reads: text, images, audio, video, several (multimodal), or "
         "sequences such as telemetry, events or DNA.", "text")
     stage: Stage | None = field("Product stage", "idea: nothing built; prototype: a demo; launched: real users; "
-                                "scaling: growing fast with product-market fit. Empty if unknown.", None)
+                                "scaling: growing fast with product-market fit. Empty if unknown.", None,
+                                labels={"idea": "idea: nothing built yet", "prototype": "prototype: a demo",
+                                        "launched": "launched: real users",
+                                        "scaling": "scaling: growing fast, product-market fit"})
 
 
 class Data(Section):
@@ -102,22 +113,30 @@ class Data(Section):
         "Pairs of a real input and the ideal output, e.g. 5,000 answered tickets. 0 if none; empty if unknown.",
         None, ge=0, le=10**12)
     unlabeled_tokens: Count = field(
-        "Unlabeled domain text (tokens) usable for continued pre-training",
-        "Raw text in your domain; roughly 750 words ≈ 1,000 tokens. Tens of billions make continued "
-        "pre-training worth considering.", 0, ge=0, le=10**15)
+        "Unlabeled domain text usable for continued pre-training",
+        "Raw text in your domain, as pages, words or tokens (750 words ≈ 1,000 tokens). Tens of billions of "
+        "tokens make continued pre-training worth considering.", 0, ge=0, le=10**15, unit="tokens")
     knowledge_base_tokens: Count | None = field(
-        "Size of the documents answers must draw on (tokens)",
-        "Manuals, policies, a help centre: 200 pages ≈ 100k tokens. 0 if answers need no documents; empty if "
-        "unknown.", None, ge=0, le=10**13)
+        "How much do the documents answers must draw on add up to?",
+        "Manuals, policies, a help centre, contracts: say it in pages ('2,000 pages'), documents ('50k "
+        "documents') or tokens (a page ≈ 500 tokens). 0 if answers need no documents; empty if unknown.", None,
+        ge=0, le=10**13, unit="tokens")
     freshness: Freshness | None = field(
         "How fast does that knowledge change?", "A static manual vs. prices that change daily: fine-tuned "
-        "models go stale when knowledge changes fast; retrieval stays current. Empty if unknown.", None)
+        "models go stale when knowledge changes fast; retrieval stays current. Empty if unknown.", None,
+        labels={"static": "rarely or never", "monthly": "about monthly", "weekly": "about weekly",
+                "daily": "daily", "realtime": "in real time (minutes)"})
     need: Need = field(
         "What does a general model lack?", "knowledge: facts it does not know (private or recent); behavior: "
-        "style, format or a task skill; both.")
+        "style, format or a task skill; both.",
+        labels={"knowledge": "knowledge: facts it does not know (private or recent)",
+                "behavior": "behaviour: a style, format or task skill", "both": "both"})
     residency: Residency = field(
         "Where may the data go?", "none: anywhere; region: a hosted provider in the right region under "
-        "contract is fine; on_prem: data may not leave your own infrastructure; air_gapped: no network at all.")
+        "contract is fine; on_prem: data may not leave your own infrastructure; air_gapped: no network at all.",
+        labels={"none": "no restriction: any provider, any region",
+                "region": "a hosted provider is fine if it keeps the data in a region (e.g. the EU)",
+                "on_prem": "only our own servers", "air_gapped": "air-gapped: machines with no network at all"})
 
 
 class Eval(Section):
@@ -134,10 +153,14 @@ class Quality(Section):
 
     accuracy: Accuracy = field(
         "How accurate must it be?", "normal: occasional mistakes are tolerable; high: mistakes are costly; "
-        "regulated: an auditor or regulator checks the outputs.")
+        "regulated: an auditor or regulator checks the outputs.",
+        labels={"normal": "normal: an occasional mistake is tolerable", "high": "high: mistakes are costly",
+                "regulated": "regulated: an auditor or regulator checks the outputs"})
     gap: Gap | None = field(
         "How far does a prompted general model fall short?", "Try a top hosted model with a good prompt: none "
-        "(good enough), some, large, or unknown (not tried yet; the same as leaving it empty).", None)
+        "(good enough), some, large, or unknown (not tried yet; the same as leaving it empty).", None,
+        labels={"unknown": "not tried yet", "none": "none: it is good enough", "some": "some",
+                "large": "large"})
     language_supported: bool = field(
         "Do general models handle your language and modality well?", "Major European and Asian languages: "
         "yes. A low-resource language, or data unlike web text (telemetry, DNA): no.", True)
@@ -153,13 +176,17 @@ class Latency(Section):
     """Latency and deployment"""
 
     p95_ms: Count = field(
-        "95th-percentile response time the product needs (ms)", "A chat product: ~3,000 ms for a full answer; "
-        "a demo tolerates 6,000; an overnight batch job: 3,600,000.", gt=0, le=10**10)
+        "Slowest acceptable response time, in ms (95th percentile)", "19 of 20 responses must be at least this "
+        "fast. A chat product: ~3,000 ms; an autocomplete: ~200; an overnight batch job: 3,600,000.", gt=0,
+        le=10**10)
     mode: LatencyMode = field(
         "Interactive or batch?", "interactive: a person waits for the answer; batch: jobs run in the background.",
-        "interactive")
+        "interactive", labels={"interactive": "interactive: a person waits for the answer",
+                               "batch": "batch: jobs run in the background"})
     deployment: Deployment = field(
-        "Where must inference run?", "cloud, edge (a box on site) or on_device (phone, laptop).", "cloud")
+        "Where must inference run?", "cloud, edge (a box on site) or on_device (phone, laptop).", "cloud",
+        labels={"cloud": "in the cloud or a data centre", "edge": "on a box on site (edge)",
+                "on_device": "on the user's phone or laptop"})
     offline: bool = field("Must it work with no network?", "True for a phone feature used on a plane.", False)
     streaming: bool | None = field(
         "Is the answer streamed to a person as it is written?", "Then the p95 target applies to the first token; "
@@ -182,8 +209,9 @@ class Usage(Section):
     monthly_growth: float = field(
         "Monthly usage growth", "0.1 means +10 % a month; 0 for flat; negative for shrinking.", 0, ge=-0.5, le=5)
     peak_to_average: float = field(
-        "Peak-to-average load ratio", "Traffic at the busiest hour divided by the daily average; ~3 for "
-        "office-hours products.", 3, ge=1, le=10**3)
+        "How much busier is the busiest hour than the average?", "Peak-to-average ratio: the busiest hour's traffic "
+        "divided by the day's average; ~3 for office-hours products, ~1.5 for round-the-clock ones.", 3, ge=1,
+        le=10**3)
     cached_input_tokens: Count | None = field(
         "Of the input tokens, the static part every call repeats",
         "System prompt, tool schemas, a knowledge base held in the prompt: a provider's prompt cache or a "
@@ -203,8 +231,10 @@ class Team(Section):
     ml_engineers: Count = field(
         "ML engineers on the team", "People who can train, evaluate and serve models.", ge=0, le=10**6)
     mlops: MLOps | None = field(
-        "MLOps maturity", "none: no GPU or model-serving experience; basic: has deployed a model; mature: runs "
-        "GPU fleets with on-call. Empty if unknown.", None)
+        "MLOps maturity: how much experience running models in production?", "none: no GPU or model-serving "
+        "experience; basic: has deployed a model; mature: runs GPU fleets with on-call. Empty if unknown.", None,
+        labels={"none": "none: never run a model in production", "basic": "basic: has deployed a model",
+                "mature": "mature: runs GPU fleets with on-call"})
 
 
 class Budget(Section):

@@ -128,8 +128,10 @@ def search(params: Array, gpu: Gpu, *, allowed: Mapping[str, Array], prompt_toke
     fastest_precision = np.full(shape, None, dtype=object)
     batches = np.array(BATCHES, dtype=float).reshape((-1,) + (1,) * len(shape))
     target = np.where(batch_mode, np.inf, target_ms)
-    for precision, ok in allowed.items():
-        for g in TENSOR_PARALLEL:
+    for g in TENSOR_PARALLEL:
+        if g > NODE_GPUS and np.isfinite(fastest_latency).all():
+            break  # every scenario's model fits a node: wider, multi-node replicas are not searched
+        for precision, ok in allowed.items():
             speed = figures(params, precision, gpu, g, np.minimum(batches, max_batch), prompt_tokens=prompt_tokens,
                             cached_tokens=cached_tokens, output_tokens=output_tokens, catalog=catalog,
                             memory_utilization=memory_utilization, efficiency=efficiency)

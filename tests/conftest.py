@@ -16,6 +16,8 @@ settings.register_profile("ci", derandomize=True, max_examples=60, deadline=None
                           suppress_health_check=[HealthCheck.too_slow])
 settings.register_profile("long", max_examples=2000, deadline=None)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+# The release run: ADVISOR_LONG_TESTS=1 pytest — the end-to-end fuzz and batch-equivalence tests at full size.
+LONG = bool(os.environ.get("ADVISOR_LONG_TESTS"))
 
 
 def example_data(name: str) -> dict:

@@ -38,6 +38,14 @@ class Terminal:
             self.seen += self._read()
         self.seen = self.seen[self.seen.index(text.encode()) + len(text):]
 
+    def drain(self, seconds: float) -> bytes:
+        """Everything the program shows in the next `seconds` (kept for later `expect`s too)."""
+        deadline, got = time.monotonic() + seconds, b""
+        while time.monotonic() < deadline:
+            got += self._read()
+        self.seen += got
+        return got
+
     def send(self, keys: str) -> None:
         os.write(self.main, keys.encode())
 

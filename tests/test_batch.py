@@ -3,10 +3,9 @@
 import csv
 import io
 import json
-import os
 
 import pytest
-from conftest import EXAMPLES, ROOT
+from conftest import EXAMPLES, LONG, ROOT
 from typer.testing import CliRunner
 
 import advisor
@@ -22,7 +21,7 @@ def jsonl(profiles) -> str:
 
 
 # The long run (10,000 profiles) is for releases: ADVISOR_LONG_TESTS=1 pytest tests/test_batch.py
-GENERATED = 10_000 if os.environ.get("ADVISOR_LONG_TESTS") else 1_000
+GENERATED = 10_000 if LONG else 160
 
 
 def test_generated_profiles_match_deciding_each_alone():
@@ -51,7 +50,7 @@ def test_the_summary_is_the_decision_in_one_line(name):
 
 
 def test_in_process_and_worker_runs_agree():
-    lines = [(i, json.dumps(p).encode()) for i, p in enumerate(generate(600, seed=2), 1)]
+    lines = [(i, json.dumps(p).encode()) for i, p in enumerate(generate(300 if LONG else 140, seed=2), 1)]
     assert list(records(lines, jobs=1)) == list(records(lines, jobs=2))
 
 

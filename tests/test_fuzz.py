@@ -7,7 +7,7 @@ import os
 import tempfile
 from pathlib import Path
 
-from conftest import ROOT
+from conftest import LONG, ROOT
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from strategies import json_values, profiles
@@ -36,6 +36,7 @@ def _file(data: bytes, suffix: str = ".json") -> Path:
     return Path(name)
 
 
+@settings(max_examples=100 if LONG else 8)  # every decision runs its own Monte Carlo win share
 @given(profiles())
 def test_generated_profiles_decide_end_to_end(data):
     d = advisor.decide(data)
@@ -56,7 +57,7 @@ def test_generated_profiles_decide_end_to_end(data):
         sum(r.eligible for r in d.ranking))
 
 
-@settings(max_examples=max(25, settings().max_examples // 20))  # a memo runs 10,000 scenarios and flip searches
+@settings(max_examples=25 if LONG else 3)  # a memo runs its Monte Carlo draws and flip searches
 @given(profiles())
 def test_generated_profiles_render_a_clean_memo(data):
     # free text from the profile is covered by the escaping tests; here the generated numbers and choices

@@ -15,17 +15,18 @@ from advisor.cli import app
 from advisor.errors import InputError, Interrupted
 from advisor.interview import conduct, load_answers, parse_number, questions
 
-DOWN, ENTER, SPACE, BACKSPACE, CTRL_C = "\x1b[B", "\r", " ", "\x7f", "\x03"
+DOWN, UP, ENTER, SPACE, BACKSPACE, CTRL_C = "\x1b[B", "\x1b[A", "\r", " ", "\x7f", "\x03"
 
-# One key sequence per section of a support-copilot interview.
-PROJECT = "Support bot\r" "Answers tickets\r" "CTO, Head of Support\r" + DOWN + ENTER + ENTER + DOWN + ENTER
-DATA = ("y" + SPACE + DOWN + DOWN + SPACE + ENTER  # proprietary; tick labeled examples and documents
-        + "5k\r" "2M\r" + DOWN + DOWN + ENTER + DOWN + DOWN + ENTER + DOWN + ENTER)
-QUALITY = DOWN + ENTER + DOWN + DOWN + ENTER + "y" "90%\r" + SPACE + DOWN + SPACE + ENTER + "0.71\r" "84%\r"
-LATENCY = "5,000\r" + ENTER + ENTER
-USAGE = "abc\r" + BACKSPACE * 3 + "5000\r" "1200\r" "300\r" + ENTER + BACKSPACE + "5%\r" + ENTER
-TEAM_BUDGET = "2\r" + ENTER + "15k\r" "80,000\r" "0.4\r"
-PREFERENCES = ENTER + ENTER + ENTER + "n"
+# One key sequence per section of a support-copilot interview; "don't know" is the last choice of an optional one.
+PROJECT = "Support bot\r" "Answers tickets\r" "CTO, Head of Support\r" + DOWN + ENTER + ENTER + DOWN + DOWN + ENTER
+DATA = ("y" + ENTER + SPACE + DOWN + DOWN + SPACE + ENTER  # proprietary; tick labeled examples and documents
+        + "5k\r" "2M\r" + DOWN * 2 + ENTER + DOWN + DOWN + ENTER + DOWN + ENTER)
+QUALITY = (DOWN + ENTER + DOWN + DOWN + ENTER + "y" + ENTER + "90%\r" + SPACE + DOWN + SPACE + ENTER
+           + "0.71\r" + ENTER + "84%\r" + ENTER)  # two measured approaches, no model named
+LATENCY = "5,000\r" + ENTER + ENTER + UP + ENTER  # p95; interactive; cloud; streaming: don't know
+USAGE = "abc\r" + BACKSPACE * 3 + "5000\r" "1200\r" "300\r" + ENTER + "5%\r" + ENTER + ENTER
+TEAM_BUDGET = "2\r" + DOWN + ENTER + "15k\r" "80,000\r" + ENTER + "0.4\r"
+PREFERENCES = ENTER + ENTER + ENTER + "n" + ENTER
 FINISH = ENTER
 
 EXPECTED = {
@@ -36,11 +37,12 @@ EXPECTED = {
              "freshness": "weekly", "need": "both", "residency": "region"},
     "quality": {"accuracy": "high", "gap": "some", "language_supported": True, "target_score": 0.9,
                 "evals": [{"approach": "prompt", "score": 0.71}, {"approach": "rag", "score": 0.84}]},
-    "latency": {"p95_ms": 5000, "mode": "interactive", "deployment": "cloud", "offline": False},
+    "latency": {"p95_ms": 5000, "mode": "interactive", "deployment": "cloud", "offline": False, "streaming": None},
     "usage": {"requests_per_day": 5000.0, "input_tokens": 1200, "output_tokens": 300, "calls_per_request": 1,
-              "monthly_growth": 0.05, "peak_to_average": 3},
+              "monthly_growth": 0.05, "peak_to_average": 3, "cached_input_tokens": None},
     "team": {"ml_engineers": 2, "mlops": "basic"},
-    "budget": {"monthly_usd": 15000.0, "upfront_usd": 80000.0, "revenue_per_request_usd": 0.4},
+    "budget": {"monthly_usd": 15000.0, "upfront_usd": 80000.0, "includes_staff": False,
+               "revenue_per_request_usd": 0.4},
     "preferences": {"horizon_months": 24, "time_to_market_weeks": None, "vendor_lock_in": "ok",
                     "model_is_product": False},
 }
@@ -72,8 +74,8 @@ def test_an_invalid_number_is_re_asked_not_a_crash(tmp_path):
 
 def test_no_labeled_example_questions_without_data_and_no_scores_without_evals(tmp_path):
     out = tmp_path / "p.json"
-    data = "n" + ENTER + DOWN + DOWN + ENTER + DOWN + ENTER  # no data ticked: straight to need and residency
-    quality = ENTER + ENTER + "y" + ENTER + ENTER  # no target score, no evals ticked
+    data = "n" + ENTER + ENTER + DOWN + DOWN + ENTER + DOWN + ENTER  # no data ticked: straight to need, residency
+    quality = ENTER + ENTER + "y" + ENTER + ENTER + ENTER  # no target score, no evals ticked
     drive(out, PROJECT + data + quality + LATENCY + USAGE + TEAM_BUDGET + PREFERENCES + FINISH)
     saved = json.loads(out.read_text())
     assert saved["data"] == {"proprietary": False, "labeled_examples": 0, "unlabeled_tokens": 0,
@@ -96,7 +98,7 @@ def test_ctrl_c_keeps_a_valid_partial_file_and_resume_gives_the_same_result(tmp_
 def test_resume_in_the_middle_of_a_gated_group_skips_the_gate(tmp_path):
     out = tmp_path / "profile.json"
     with pytest.raises(Interrupted):
-        drive(out, PROJECT + "y" + SPACE + DOWN + DOWN + SPACE + ENTER + "5k\r" + CTRL_C)
+        drive(out, PROJECT + "y" + ENTER + SPACE + DOWN + DOWN + SPACE + ENTER + "5k\r" + CTRL_C)
     assert load_answers(out)["data"] == {"proprietary": True, "unlabeled_tokens": 0, "labeled_examples": 5000}
     rest = "2M\r" + DOWN + DOWN + ENTER + DOWN + DOWN + ENTER + DOWN + ENTER
     drive(out, rest + QUALITY + LATENCY + USAGE + TEAM_BUDGET + PREFERENCES + FINISH, resume=True)
@@ -116,7 +118,8 @@ def test_answers_file_prefills_and_only_the_missing_are_asked(tmp_path):
 
 def test_review_can_change_a_section(tmp_path):
     out = tmp_path / "p.json"
-    change_team = DOWN * 6 + ENTER + BACKSPACE + "4\r" + DOWN + ENTER + BACKSPACE * 5 + "20000\r" + ENTER + ENTER
+    change_team = (DOWN * 6 + ENTER + BACKSPACE + "4\r" + DOWN + ENTER + BACKSPACE * 5 + "20000\r" + ENTER + ENTER
+                   + ENTER)
     drive(out, PROJECT + DATA + QUALITY + LATENCY + USAGE + TEAM_BUDGET + PREFERENCES + change_team + FINISH)
     saved = json.loads(out.read_text())
     assert saved["team"] == {"ml_engineers": 4, "mlops": "mature"}
@@ -206,25 +209,34 @@ def test_cli_defaults_run_writes_profile_and_memo_and_prints_the_decision(tmp_pa
 
 
 def test_the_interview_in_a_real_pseudo_terminal(tmp_path):
-    """`advisor interview` as a process in a pty: prefilled answers, three questions, the review, the memo."""
+    """`advisor interview` as a process in a pty: prefilled answers, a few questions, the review, the memo. A yes/no
+    answer needs Enter: `y` alone answers nothing, and the Enter after it does not answer the next question."""
     given = json.loads(json.dumps(EXPECTED))
+    del given["data"]["proprietary"]
+    del given["data"]["need"]
     del given["usage"]["requests_per_day"]
     del given["latency"]["p95_ms"]
     del given["budget"]["monthly_usd"]
     given["preferences"]["time_to_market_weeks"] = None
     (tmp_path / "answers.json").write_text(json.dumps(given))
-    script = [("95th-percentile", "5000\r"), ("requests per day", "5k\r"), ("Monthly budget", "15,000\r"),
-              ("Review your answers", ENTER)]
-    term = Terminal(["interview", "--answers", "answers.json"], tmp_path)
+    term = Terminal(["interview", "--answers", "answers.json", "--out", "profile.json"], tmp_path)
     try:
-        for expect, keys in script:
-            term.expect(expect)
+        term.expect("competitors do not?")
+        term.send("y")
+        assert b"general model lack" not in term.drain(1.0)  # `y` alone answers nothing yet
+        term.send(ENTER)
+        term.expect("What does a general model lack?")
+        assert b"knowledge: facts" not in term.drain(1.0).split(b"lack?")[0]  # asked, not answered by that Enter
+        for expect, keys in [("lack?", DOWN + DOWN + ENTER), ("95th percentile", "5000\r"),
+                             ("requests per day", "5k\r"), ("Monthly budget", "15,000\r"),
+                             ("Review your answers", ENTER)]:
+            if expect != "lack?":
+                term.expect(expect)
             term.send(keys)
         assert term.finish() == 0, term.seen[-600:]
     finally:
         term.close()
     assert json.loads((tmp_path / "profile.json").read_text()) == EXPECTED
-    assert b"fine-tune+rag@api (confidence high)" in term.seen
     assert "**Decision:**" in (tmp_path / "memo.md").read_text()
 
 

@@ -53,8 +53,9 @@ def test_the_suite_covers_every_use_case_serving_mode_and_edge():
     cases = [c for c, _ in outcomes().values()]
     assert len(cases) >= 40
     profiles = [advisor.load_profile(c["profile"]) for c in cases]
-    from advisor.schema import UseCase
     import typing
+
+    from advisor.schema import UseCase
 
     assert {p.project.use_case for p in profiles} == set(typing.get_args(UseCase))
     assert {e.split("@")[1] for c in cases for e in c["expect"]} == {"api", "self-host", "on-device"}

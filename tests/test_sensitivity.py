@@ -16,7 +16,7 @@ from advisor.cli import app
 from advisor.engine import IDS
 from advisor.errors import InputError
 from advisor.prices import Prices, exact_usd
-from advisor.robustness import KNOBS, SHARE_SAMPLES, current_value, ranges, share_line
+from advisor.robustness import FIRST_SHARE_SAMPLES, KNOBS, SHARE_SAMPLES, current_value, ranges, share_line
 
 ADVISOR = advisor.Advisor()
 
@@ -254,7 +254,9 @@ def test_cli_rejects_bad_sample_counts(args, message):
 def test_the_memo_states_the_decisions_win_share():
     r = runner.invoke(app, ["decide", str(ROOT / "examples" / "saas-ai-features.json"), "--date", "2026-11-23"])
     ev = ADVISOR.evaluate(profile("saas-ai-features"))
-    line = share_line(ev.decision.recommendation.id, ev.decision.recommendation.win_share, SHARE_SAMPLES)
+    line = share_line(ev.decision.recommendation.id, ev.decision.recommendation.win_share,
+                      int(ev.run.share_samples[0]))
+    assert int(ev.run.share_samples[0]) in (FIRST_SHARE_SAMPLES, SHARE_SAMPLES)
     assert ev.robustness == line and f"**Robustness:** {line}" in r.stdout
 
 
