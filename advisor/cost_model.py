@@ -605,19 +605,18 @@ class CostModel:
             return Device(params=np.asarray(params, dtype=float), fits=fits, first_token_ms=first,
                           full_response_ms=full)
 
-        shape = np.broadcast_shapes(np.shape(input_tokens), np.shape(d.max_weight_gb), np.shape(f["latency.p95_ms"]))
-        chosen = np.full(shape, sizes[0])
-        smallest_fit = np.full(shape, np.nan)
+        tried = []  # (size, fits, meets the latency target) for each reference size, smallest first
         for n in sizes:
             here = at(np.asarray(n))
             latency = np.where(self.streaming, here.first_token_ms, here.full_response_ms)
-            chosen = np.where(here.fits & (latency <= f["latency.p95_ms"]), n, chosen)
-            smallest_fit = np.where(np.isnan(smallest_fit) & here.fits, n, smallest_fit)
+            tried.append((n, here.fits, here.fits & (latency <= f["latency.p95_ms"])))
+        shape = np.broadcast_shapes(*(np.shape(x) for _, fits, meets in tried for x in (fits, meets)))
+        chosen, smallest_fit = np.full(shape, sizes[0]), np.full(shape, np.nan)
         meets_somewhere = np.zeros(shape, dtype=bool)
-        for n in sizes:
-            here = at(np.asarray(n))
-            latency = np.where(self.streaming, here.first_token_ms, here.full_response_ms)
-            meets_somewhere |= here.fits & (latency <= f["latency.p95_ms"])
+        for n, fits, meets in tried:
+            chosen = np.where(meets, n, chosen)
+            smallest_fit = np.where(np.isnan(smallest_fit) & fits, n, smallest_fit)
+            meets_somewhere = meets_somewhere | meets
         searched = np.where(meets_somewhere, chosen, np.where(np.isnan(smallest_fit), sizes[0], smallest_fit))
         found = self._devices[rag] = at(np.where(np.isnan(d.model_params), searched, d.model_params))
         return found

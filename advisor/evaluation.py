@@ -46,12 +46,12 @@ from .decision import (
 )
 from .decision import Path as PathModel
 from .engine import CANDIDATES, COST_TERM, Outcome, candidate_context, score, weights
-from .fmt import usd, value_text
+from .fmt import article, usd, value_text
 from .frame import Array, Frame
 from .io import load_profile
 from .prices import Prices
 from .rules import FIT_LEVELS, Reason, RuleSet, known_fields, load_rules
-from .schema import BOOL, Assumptions, Profile, numeric_fields
+from .schema import BOOL, Assumptions, Profile, choice_label, numeric_fields
 from .serving import BYTES_PER_PARAM
 from .settings import Settings, effective, settings
 
@@ -409,12 +409,21 @@ class Evaluation:
         return out
 
     def _assumed_streaming(self) -> list[str]:
+        """A warning when streaming is not stated and the other answer would change the recommendation."""
         if self.profile.latency.streaming is not None:
             return []
         streamed = bool(_at(self.run.costs.streaming, 0))
+        other = self.advisor.run(self.run.frame.vary({"latency.streaming": np.array([0.0 if streamed else 1.0])}))
+        winner = other.winners.winners()[0]
+        if winner == self.summary.recommendation:
+            return []
         p = self.profile
-        return [f"latency.streaming is not given: a {p.latency.mode} {p.project.use_case.replace('_', ' ')} is taken "
-                f"to {'stream its answer, so the p95 target applies to the first token' if streamed else 'return whole answers, so the p95 target applies to the full response'}."]
+        kind = article(choice_label("project.use_case", p.project.use_case))
+        assumed = ("to stream its answers (the p95 target applies to the first token)" if streamed else
+                   "to return whole answers (the p95 target applies to the full response)")
+        instead = "returns whole answers" if streamed else "streams its answers"
+        return [f"latency.streaming is not stated: as {kind}, it is taken {assumed}; if it {instead}, `{winner}` "
+                f"would be recommended instead. State latency.streaming in the profile."]
 
     def _summary(self, top: Ranked) -> str:
         if not top.eligible:

@@ -57,3 +57,12 @@ def value_text(v: object) -> str:
     if isinstance(v, (int, float)):
         return num(float(v))
     return str(v)
+
+
+def article(noun: str) -> str:
+    """'a' or 'an' before `noun`, by its sound: an agent, an AI feature, a use case, an 8B model, a 70B model."""
+    word = noun.strip().split(" ")[0].lower()
+    vowel_sound = word[:1] in "aeio" or (word[:1] == "u" and not word.startswith(("use", "uni", "usu"))) or (
+        word[:1].isdigit() and word.startswith(("8", "11", "18", "80"))) or (
+        word.isupper() and word[:1] in "AEFHILMNORSX") or word in ("ai", "llm", "api", "ml", "mlops", "hour")
+    return f"{'an' if vowel_sound else 'a'} {noun}"

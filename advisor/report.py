@@ -9,20 +9,23 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from .errors import TemplateError
-from .fmt import ms, num, pct, usd
+from .engine import COST_TERM
+from .fmt import article, ms, num, pct, usd
+from .schema import choice_label
 from .resources import shipped
 
 if TYPE_CHECKING:
     from .evaluation import Evaluation
 
 
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+!|~])")
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+!|~&])")
 
 
 def md(value: Any) -> str:
-    """Text from a profile, made inert in Markdown: one line, no markup, no HTML, no table breaks."""
+    """Text from a profile, made inert in Markdown: one line, every markup character backslash-escaped (CommonMark),
+    so no markup, HTML, entity or table break survives and `Q&A` still reads `Q&A`."""
     text = " ".join(str(value).split())
-    return _MD_SPECIAL.sub(r"\\\1", text.replace("&", "&amp;"))
+    return _MD_SPECIAL.sub(r"\\\1", text)
 
 
 def cell(value: Any) -> str:
@@ -181,8 +184,8 @@ class Point(NamedTuple):
 
 def contrast(winner: Any, other: Any, months: int) -> list[Point]:
     """Where `other` lost points against `winner`, largest first: rules only one of them fired, and cost."""
-    mine = {r.rule: r for r in winner.reasons}
-    theirs = {r.rule: r for r in other.reasons}
+    mine = {r.rule: r for r in winner.reasons if r.rule != COST_TERM}  # cost: compared once, below
+    theirs = {r.rule: r for r in other.reasons if r.rule != COST_TERM}
     out = [Point(r.points, r.why if r.points < 0 else f"in its favour: {r.why}")
            for k, r in theirs.items() if k not in mine]
     out += [Point(-r.points, f"only `{winner.id}` earns this — {r.why}") for k, r in mine.items() if k not in theirs]
@@ -220,10 +223,131 @@ def chart(candidates: list[Any], months: int) -> Chart:
                  rows=[(m, [s[m - 1] for s in sums]) for m in shown])
 
 
+class Requirement(NamedTuple):
+    """One row of the memo's requirements table: what the profile asks, what the path gives, whether it is met."""
+
+    name: str
+    target: str
+    path: str
+    met: bool | None  # None: nothing to check
+
+
+def hardware(r: Any, catalog: Any, months: int) -> str:
+    """The concrete model and hardware of a ranked candidate, in words."""
+    m, f = r.model, r.facts
+    if m.kind == "api":
+        return f"`{m.id}`{' fine-tuned' if r.adaptation == 'fine-tune' else ''} on the provider's API"
+    size = f"{num(m.params)} parameters"
+    if m.kind == "device":
+        gb = m.params * {"bf16": 2, "fp16": 2, "fp8": 1, "int8": 1, "int4": 0.5}.get(m.precision or "", 2) / 1e9
+        return (f"`{m.id}` ({size}, {m.precision}, {gb:.2g} GB) on {article(catalog.devices[m.device].name)}"
+                if m.device in catalog.devices else f"`{m.id}` ({size}) on the device")
+    gpu = catalog.gpus[m.gpu].name if m.gpu in catalog.gpus else m.gpu
+    text = (f"`{m.id}` ({size}) at {m.precision} on {m.gpus_per_replica} × {gpu} per replica, "
+            f"{m.batch_per_replica} requests at a time")
+    if f.replicas_first:
+        text += (f"; {f.replicas_first} replica{'s' if f.replicas_first != 1 else ''} now"
+                 + (f", {f.replicas_last} by month {months}" if f.replicas_last != f.replicas_first else ""))
+    else:
+        text += "; GPUs rented by the hour for the batch work"
+    return text
+
+
+def requirements(d: Any, top: Any) -> list[Requirement]:
+    """The requirements the profile states, against the recommended path."""
+    p, f, c = d.profile, top.facts, top.cost
+    out = [Requirement("Quality", f"score ≥ {pct(p.quality.target_score)}" if p.quality.target_score is not None
+                       else f"{p.quality.accuracy} accuracy", f"fit: {top.quality.fit}",
+                       top.quality.fit in ("meets", "likely"))]
+    applies = "first token" if top.latency.applies_to == "first_token" else "whole response"
+    out.append(Requirement("Response time (p95)", f"≤ {ms(p.latency.p95_ms)} ({applies})",
+                           ms(top.latency.p95_ms), top.latency.meets))
+    vetoes = {v.rule for v in top.vetoes}
+    where = {"cloud": "cloud", "edge": "a box on site", "on_device": "the user's device"}[p.latency.deployment]
+    out.append(Requirement("Where it runs", where + (", offline" if p.latency.offline else ""),
+                           {"api": "provider's cloud", "self-host": "own GPUs", "on-device": "on the device"}[
+                               top.serving], not vetoes & {"cloud-deployment-no-device", "device-deployment-required",
+                                                           "edge-deployment-no-api", "offline-needs-local-model"}))
+    if p.data.residency != "none":
+        out.append(Requirement("Data residency", choice_label("data.residency", p.data.residency),
+                               {"api": "a provider's region", "self-host": "own infrastructure",
+                                "on-device": "stays on the device"}[top.serving],
+                               "residency-keeps-data-off-apis" not in vetoes))
+    staff = " (with staff)" if p.budget.includes_staff else " (cash)"
+    out.append(Requirement("Monthly budget" + staff, f"{usd(p.budget.monthly_usd)}/month",
+                           f"{usd(c.spend_monthly_usd)}/month at most", c.spend_monthly_usd <= p.budget.monthly_usd))
+    out.append(Requirement("One-time budget" + staff, usd(p.budget.upfront_usd), usd(c.spend_upfront_usd),
+                           c.spend_upfront_usd <= p.budget.upfront_usd))
+    if p.preferences.time_to_market_weeks is not None:
+        weeks = p.preferences.time_to_market_weeks
+        out.append(Requirement("Time to market", f"{weeks} weeks", f"about {f.build_weeks:.0f} weeks to build",
+                               f.build_weeks <= weeks))
+    return out
+
+
+def residency_step(p: Any, top: Any) -> str | None:
+    """How to meet the data-residency need on the recommended path, or None when there is none."""
+    if p.data.residency == "none":
+        return None
+    if p.data.residency == "region":
+        if top.serving == "api":
+            return ("Meet the residency need with a regional endpoint under a data-processing agreement (Azure OpenAI "
+                    "data zones, AWS Bedrock or Google Vertex AI in your region), with training on your data off.")
+        return "Run the GPUs in a data centre or cloud region where the data may be kept."
+    if top.serving == "self-host":
+        return "Keep the model, the index and the logs on your own infrastructure; no call leaves it."
+    if top.serving == "on-device":
+        return "The model runs on the device; keep telemetry and updates from carrying user data off it."
+    return None
+
+
+def add_months(date: str, months: int) -> str:
+    """`date` (YYYY-MM-DD) plus whole months, as YYYY-MM."""
+    year, month = int(date[:4]), int(date[5:7]) - 1 + months
+    return f"{year + month // 12:04d}-{month % 12 + 1:02d}"
+
+
+TRIGGER_MONTHS = 120  # how far the usage forecast is followed to date a trigger (beyond the cost horizon too)
+
+
+class Trigger(NamedTuple):
+    when: str  # a date (YYYY-MM) or a condition
+    what: str
+
+
+def triggers(ev: Any, top: Any, date: str) -> list[Trigger]:
+    """Dated triggers to revisit the decision: when the usage forecast reaches a flip point, when a self-hosted
+    twin breaks even, and regular price and model reviews."""
+    p, d = ev.profile, ev.decision
+    out = []
+    volumes = [p.usage.requests_per_day * (1 + p.usage.monthly_growth) ** m for m in range(TRIGGER_MONTHS)]
+    for c in ev.changes:
+        if c.input != "usage.requests_per_day":
+            continue
+        hit = next((m for m, v in enumerate(volumes) if (v >= c.value if c.direction == "up" else v <= c.value)),
+                   None)
+        what = f"usage reaches {num(c.value)} requests/day: `{c.winner}` would then win"
+        out.append(Trigger(add_months(date, hit) if hit is not None else "if it happens", what))
+    twin = next((r for r in d.ranking if r.eligible and r.serving == "self-host" and r.facts.api_twin == top.id
+                 and r.facts.break_even_month), None)
+    if twin is not None:
+        out.append(Trigger(add_months(date, twin.facts.break_even_month - 1),
+                           f"`{twin.id}` costs less per month than `{top.id}` from "
+                           f"{num(twin.facts.break_even_requests_per_day)} requests/day: compare them on real bills"))
+    if p.preferences.time_to_market_weeks is not None:
+        weeks = p.preferences.time_to_market_weeks
+        out.append(Trigger(add_months(date, round(weeks / (365 / 12 / 7))), f"the {weeks}-week deadline: ship "
+                           f"`{top.id}` or re-plan"))
+    out.append(Trigger(add_months(date, 6), "re-run with current prices and models (hosted prices for a capability "
+                                            "fall several-fold a year)"))
+    return sorted(out, key=lambda t: t.when)
+
+
 def memo(ev: Evaluation, templates: Templates, *, date: str | None = None,
          template: str | Path | None = None) -> str:
-    """The Markdown decision memo of an evaluated profile: the decision, its flip points and its Monte Carlo
-    robustness line. `template`: a user's own template's path, rendered sandboxed."""
+    """The Markdown decision memo of an evaluated profile: the decision and why, the requirements it meets, cost at a
+    glance, the runner-up, what would change it, unknowns, risks and a dated plan; the appendix has every option,
+    assumption and rule. `template`: a user's own template's path, rendered sandboxed."""
     source = None
     if template is not None:
         from .io import read_text
@@ -235,19 +359,22 @@ def memo(ev: Evaluation, templates: Templates, *, date: str | None = None,
     top = ranking[0]
     eligible = [r for r in ranking if r.eligible]
     months = p.preferences.horizon_months
-    runners = [(r, contrast(top, r, months)) for r in eligible[1:3]] if top.eligible else []
+    date = date or _today()
+    catalog = ev.advisor.catalog
+    runner = eligible[1] if top.eligible and len(eligible) > 1 else None
     vetoes: dict[str, tuple[str, list[str]]] = {}
     for r in ranking:
         for v in r.vetoes:
             vetoes.setdefault(v.rule, (v.why, []))[1].append(r.id)
-    # The vetoes that shape the decision most: those ruling out a whole family of candidates.
-    drivers = sorted(((why, len(ids)) for why, ids in vetoes.values() if len(ids) >= 4), key=lambda x: (-x[1], x[0]))
-    over_budget = next((m + 1 for m, usd_ in enumerate(top.cost.monthly_usd) if usd_ > p.budget.monthly_usd), None)
+    unknowns = [w for w in decision.warnings if " is unknown (" in w]
     context = dict(
-        d=decision, p=p, top=top, eligible=eligible, runners=runners, vetoes=vetoes, drivers=drivers, months=months,
-        date=date or _today(), chart=chart((eligible or ranking)[:3], months), changes=ev.changes,
-        self_hosted=[r for r in eligible if r.serving == "self-host" and r.facts.api_twin],
-        over_budget_month=over_budget, robustness=ev.robustness,
+        d=decision, p=p, top=top, eligible=eligible, runner=runner, vetoes=vetoes, months=months, date=date,
+        contrast=contrast(top, runner, months) if runner is not None else [],
+        chart=chart((eligible or ranking)[:3], months), changes=ev.changes, robustness=ev.robustness,
+        hardware=lambda r: hardware(r, catalog, months), requirements=requirements(decision, top),
+        residency=residency_step(p, top), triggers=triggers(ev, top, date), unknowns=unknowns,
+        other_warnings=[w for w in decision.warnings if w not in unknowns],
+        use_case=article(choice_label("project.use_case", p.project.use_case)),
     )
     return templates.render(template if template is not None else "decision.md.j2", source=source, **context)
 

@@ -91,7 +91,13 @@ class Project(Section):
         "Who makes this decision", "Names or roles, shown in the memo's front matter, e.g. CTO, Head of Support.",
         [], max_length=20)
     use_case: UseCase = field(
-        "Main use case", "The closest match; 'agent' means the model plans and calls tools over several steps.")
+        "Main use case", "The closest match; 'agent' means the model plans and calls tools over several steps.",
+        labels={"chat_assistant": "chat assistant", "support_assistant": "customer-support assistant",
+                "knowledge_qa": "question-answering assistant over documents", "summarization": "summarizer",
+                "extraction": "extraction pipeline", "classification": "classifier",
+                "generation": "content generator", "code_assistant": "code assistant",
+                "agent": "agent that plans and calls tools", "search_ranking": "search or ranking system",
+                "other": "AI feature"})
     modality: Modality = field(
         "Main data modality", "What the model reads: text, images, audio, video, several (multimodal), or "
         "sequences such as telemetry, events or DNA.", "text")
@@ -559,3 +565,12 @@ def profile_fields() -> dict[str, Kind]:
 def json_schema() -> dict[str, Any]:
     """The profile's JSON Schema, as `advisor schema` prints it."""
     return Profile.model_json_schema()
+
+
+def choice_label(path: str, value: str) -> str:
+    """A choice of a profile field in plain words (its schema `labels`), else the value without underscores."""
+    section, name = path.split(".")
+    info = Profile.model_fields[section].annotation.model_fields[name]  # type: ignore[union-attr]
+    extra = info.json_schema_extra if isinstance(info.json_schema_extra, dict) else {}
+    labels = extra.get("labels") or {}
+    return str(labels.get(value, value.replace("_", " ")))  # type: ignore[union-attr]
