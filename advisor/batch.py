@@ -135,8 +135,8 @@ class Writer:
     def __init__(self, out: IO[str], format: str):
         self.out, self.format = out, format
         self.paths: Counter[str] = Counter()
-        self.failed = self.decided = 0
-        self.tco = self.first_month = 0.0
+        self.confidence: Counter[str] = Counter()
+        self.failed = self.decided = self.not_viable = 0
         if format == "csv":
             self.csv = csv.DictWriter(out, fieldnames=COLUMNS, lineterminator="\n")
             self.csv.writeheader()
@@ -145,8 +145,8 @@ class Writer:
         if record["ok"]:
             self.decided += 1
             self.paths[record["recommendation"]] += 1
-            self.tco += record["tco_usd"]
-            self.first_month += record["monthly_usd_first"]
+            self.confidence[record["confidence"]] += 1
+            self.not_viable += not record["viable"]
         else:
             self.failed += 1
         if self.format == "csv":
@@ -156,15 +156,17 @@ class Writer:
             self.out.write(json.dumps(record, ensure_ascii=False, allow_nan=False) + "\n")
 
     def portfolio(self) -> str:
-        from .fmt import usd
-
+        """How many lines were decided, and the decisions counted by path and confidence (each profile's money is
+        its own: unrelated projects' costs are not added up)."""
         total = self.decided + self.failed
         head = f"{total:,} profile{'s' if total != 1 else ''}: {self.decided:,} decided, {self.failed:,} failed"
         if not self.decided:
             return head
         paths = ", ".join(f"{path} {n:,}" for path, n in sorted(self.paths.items(), key=lambda x: (-x[1], x[0])))
-        return (f"{head}. Recommended: {paths}. Total spend of the recommended paths: {usd(self.tco)} over their "
-                f"horizons, {usd(self.first_month)}/month at first.")
+        sure = ", ".join(f"{level} {self.confidence[level]:,}" for level in ("high", "medium", "low")
+                         if self.confidence[level])
+        none = f"; no path meets every must-have for {self.not_viable:,}" if self.not_viable else ""
+        return f"{head}. Recommended: {paths}. Confidence: {sure}{none}."
 
 
 def run(source: str, out: IO[str], format: str, *, catalog_path: str | Path | None = None,

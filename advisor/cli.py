@@ -23,7 +23,16 @@ if TYPE_CHECKING:
     from .evaluation import Advisor
 
 
+# Commands in the order a new user needs them (`advisor --help`), not alphabetical.
+ORDER = ("interview", "decide", "explain", "sensitivity", "costs", "batch", "estimate", "rules", "schema", "example",
+         "catalog")
+
+
 class _Group(TyperGroup):
+    def list_commands(self, ctx: Any) -> list[str]:
+        names = super().list_commands(ctx)
+        return sorted(names, key=lambda n: ORDER.index(n) if n in ORDER else len(ORDER))
+
     def invoke(self, ctx: Any) -> Any:
         try:
             return super().invoke(ctx)
@@ -40,7 +49,10 @@ class _Group(TyperGroup):
 
 app = typer.Typer(cls=_Group, no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
                   rich_markup_mode=None, help="Decide how to build an AI feature: prompt, RAG, fine-tune, continue "
-                  "pre-training or train, on an API, own GPUs or the device — with sourced costs.")
+                  "pre-training or train, on an API, own GPUs or the device — with sourced costs.\n\n"
+                  "Start here: `advisor interview` asks about your project and writes the decision memo; or try a "
+                  "shipped example: `advisor decide examples/support-copilot.json --out memo.md` (`advisor example` "
+                  "lists them).")
 estimate_app = typer.Typer(cls=_Group, no_args_is_help=True, help="Quick estimates: training, serving, API.")
 app.add_typer(estimate_app, name="estimate")
 rules_app = typer.Typer(cls=_Group, no_args_is_help=True,
@@ -134,6 +146,17 @@ def decide(profile: ProfileArg, format: FormatOpt = Format.markdown, out: OutOpt
         _emit(_json(ev.decision.model_dump(mode="json")), out)
     else:
         _emit(ev.memo(date=when, template=template), out)
+        if out is not None:  # the memo went to a file: say what it decided, here
+            typer.echo(_headline(ev.summary), err=True)
+
+
+def _headline(s: Any) -> str:
+    """One line a person reads after a memo was written: the recommendation, its confidence and its money."""
+    from .fmt import usd
+
+    viable = "" if s.viable else " — no path meets every must-have; this is the closest"
+    return (f"advisor: {s.recommendation} ({s.label}), confidence {s.confidence}{viable}: {usd(s.tco_usd)} over "
+            f"{s.horizon_months} months, {usd(s.monthly_usd_first)}/month now")
 
 
 def _date(text: str | None) -> str | None:
@@ -193,7 +216,7 @@ def batch(source: Annotated[str, typer.Argument(metavar="IN.jsonl", help="One pr
                                             "large inputs (0 = one per CPU).")] = 0) -> None:
     """Decide many profiles: one summary per input line, in order (recommendation, score, confidence, runner-up,
     costs). A bad line becomes an error record with its line number and the rest continue; exit 1 if any line
-    failed. A portfolio summary (paths recommended, total spend) goes to stderr."""
+    failed. A portfolio summary (decisions by path and confidence) goes to stderr."""
     from .batch import run
     from .io import atomic_writer
 
@@ -379,8 +402,8 @@ def api(model: Annotated[str, typer.Option("--model", help="Hosted model id know
     from .fmt import usd
 
     r = _advisor(catalog).estimate_api(model, input_tokens, output_tokens, cached_tokens, requests)
-    _estimate_out(r, format, [f"Cost: {usd(r.usd)} (${r.usd:.6g}) for {r.requests:,} request(s), "
-                              f"${r.usd_per_request:.6g} each", f"Prices: {r.prices}"])
+    each = "" if r.requests == 1 else f" for {r.requests:,} requests, {usd(r.usd_per_request)} each"
+    _estimate_out(r, format, [f"Cost: {usd(r.usd)}{each}", f"Prices: {r.prices}"])
 
 
 @estimate_app.command()

@@ -90,6 +90,21 @@ def stamp(path: Path) -> tuple[int, int] | None:
     return st.st_mtime_ns, st.st_size
 
 
+def _shipped_hint(path: Path, what: str) -> str:
+    """For a missing profile named like a shipped example: where the shipped one is and how to print it."""
+    if what != "profile":
+        return ""
+    from .examples import listing
+    from .resources import shipped
+
+    names = [n for n, _ in listing()]
+    name = path.stem if path.suffix == ".json" else path.name
+    if name not in names:
+        return ""
+    return (f"; the shipped example of that name is {shipped('examples') / (name + '.json')} "
+            f"(`advisor example {name} > {name}.json` copies it here)")
+
+
 @contextlib.contextmanager
 def open_input(source: str | Path, what: str = "input") -> Iterator[IO[bytes]]:
     """A binary handle on a file path, or stdin for '-'; every way a file cannot be opened is one InputError naming
@@ -101,7 +116,7 @@ def open_input(source: str | Path, what: str = "input") -> Iterator[IO[bytes]]:
     try:
         fh = Path(source).open("rb")
     except FileNotFoundError:
-        raise InputError(f"{name}: no such {what} file") from None
+        raise InputError(f"{name}: no such {what} file{_shipped_hint(Path(source), what)}") from None
     except IsADirectoryError:
         raise InputError(f"{name}: is a directory, not a {what} file") from None
     except PermissionError:

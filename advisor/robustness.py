@@ -40,6 +40,9 @@ DEFAULT_SAMPLES = 10_000  # `advisor sensitivity`
 FIRST_SHARE_SAMPLES = 250
 SHARE_SAMPLES = 1_000
 SETTLED = (0.3, 0.95)
+# The tornado lists an input only if it changes the winner or swings the winner's TCO by at least this share: a
+# smaller swing moves neither the decision nor the budget.
+MATERIAL_SHARE = 0.01
 DEFAULT_SEED = 2026
 MAX_SAMPLES = 200_000
 TOP = 3  # candidates whose TCO the tornado shows
@@ -411,8 +414,11 @@ def tornado(ev: "Evaluation", inputs: list[InputRange], winner: str, top: list[s
         rows.append(Swing(input=r.input, label=r.label, low=r.low, high=r.high, winner_low=wins[lo],
                           winner_high=wins[hi], tco_low=tco_lo, tco_high=tco_hi,
                           swing_usd=abs(tco_hi[winner] - tco_lo[winner])))
-    rows.sort(key=lambda s: (s.winner_low == winner and s.winner_high == winner, -s.swing_usd, s.input))
-    return rows
+    base = float(ev.run.outcome.tco[IDS.index(winner), 0])
+    material = [s for s in rows if s.winner_low != winner or s.winner_high != winner
+                or s.swing_usd >= MATERIAL_SHARE * base]
+    material.sort(key=lambda s: (s.winner_low == winner and s.winner_high == winner, -s.swing_usd, s.input))
+    return material
 
 
 def monte_carlo(ev: "Evaluation", samples: int, seed: int) -> list[Chance]:
@@ -445,7 +451,9 @@ def analyse(ev: "Evaluation", *, samples: int | None = None, seed: int | None = 
     winner = ev.summary.recommendation
     top = [IDS[i] for i in o.order[:, 0].tolist() if o.eligible[i, 0]][:TOP] or [winner]
     inputs = ranges(ev)
-    chances = monte_carlo(ev, samples, seed)
+    viable = {r.id for r in ev.decision.ranking if r.eligible}
+    # Candidates ruled out for this profile are treated alike in every report: listed only if they win a draw.
+    chances = [c for c in monte_carlo(ev, samples, seed) if c.probability > 0 or c.id in viable]
     share = next(c.probability for c in chances if c.id == winner)
     return Sensitivity(project=ev.profile.project.name, winner=winner, samples=samples, seed=seed,
                        robustness=share_line(winner, share, samples), ranges=inputs,
