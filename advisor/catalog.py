@@ -217,7 +217,8 @@ class Catalog(BaseModel):
             raise ValueError(f"defaults.gpu {gpu!r} is not among the GPUs{did_you_mean(gpu, self.gpus)}")
         device = self.defaults["device_class"].value
         if device not in self.devices:
-            raise ValueError(f"defaults.device_class {device!r} is not among the devices{did_you_mean(device, self.devices)}")
+            raise ValueError(f"defaults.device_class {device!r} is not among the devices"
+                             f"{did_you_mean(device, self.devices)}")
         untiered = sorted(set(self.api_latency) - set(self.hosted_models))
         if untiered:
             raise ValueError(f"api_latency: {', '.join(untiered)} need a hosted_models entry (provider and tier)")

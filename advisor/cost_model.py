@@ -203,14 +203,6 @@ class Horizon:
         """Each month's cost, (month, scenario…); months past a scenario's horizon hold 0."""
         return np.where(self.active, plan.monthly(self.volumes, self.api, self.gpu), 0.0)
 
-    def total(self, plan: Plan) -> Array:
-        return np.asarray(np.cumsum(self.series(plan), axis=0)[-1])
-
-    def last_month(self, plan: Plan) -> Array:
-        """The cost of each scenario's last month, at its prices."""
-        index = (np.broadcast_to(self.months, self.last.shape) - 1).astype(int)[None]
-        return np.take_along_axis(self.series(plan), index, axis=0)[0]
-
     def first_reaching(self, volume: Array) -> Array:
         """The first month (1-based) whose volume reaches `volume`, or NaN if none does."""
         with np.errstate(invalid="ignore"):
@@ -522,7 +514,8 @@ class CostModel:
             first, full = device.first_token_ms, device.full_response_ms
         facts.update(model_params=params, first_token_ms=first, full_response_ms=full,
                      latency_ms=np.where(self.streaming, first, full))
-        return Plan(cash_upfront=cash_upfront, people_upfront=people_upfront, fixed_monthly=fixed, people_monthly=people,
+        return Plan(cash_upfront=cash_upfront, people_upfront=people_upfront, fixed_monthly=fixed,
+                    people_monthly=people,
                     training=training, slope=slope, api_slope=api_slope, gpu_slope=gpu_slope,
                     replica_usd=replica_usd, replicas_per_rpd=replicas_per_rpd, min_replicas=s.serving.min_replicas,
                     always_on=np.asarray(c.serving == "self-host") & ~self.batch_mode, facts=facts)
@@ -568,9 +561,9 @@ class CostModel:
         f, s = self.frame, self.s
         input_tokens, cached = self._tokens(c.rag)
         stated = s.serving.precision
-        allowed = {p: np.asarray(np.equal(stated, None) & (p in SEARCHED_PRECISIONS)) | np.equal(stated, p)
-                   for p in BYTES_PER_PARAM}
-        allowed = {p: ok for p, ok in allowed.items() if ok.any()}
+        unstated = np.asarray([v is None for v in np.ravel(stated)]).reshape(np.shape(stated))
+        each = {p: (unstated & (p in SEARCHED_PRECISIONS)) | np.equal(stated, p) for p in BYTES_PER_PARAM}
+        allowed = {p: np.asarray(ok) for p, ok in each.items() if np.any(ok)}
         peak_rpd = np.max(self.horizon.volumes, axis=0)
         found = self._replicas[key] = serving.search(
             np.asarray(self.serving_params(c), dtype=float), s.gpu, allowed=allowed, prompt_tokens=input_tokens,
@@ -795,13 +788,14 @@ def estimate_serving(catalog: Catalog, params: float, gpu: str, precision: str, 
     if concurrency is not None:
         _whole("concurrency", concurrency, 1)
     spec = gpu_record(np.array(gpu, dtype=object), np.asarray(float(hourly)), np.asarray(1.0), catalog)
-    common = dict(prompt_tokens=np.asarray(float(input_tokens)), output_tokens=np.asarray(float(output_tokens)),
-                  catalog=catalog, memory_utilization=np.asarray(catalog.defaults["gpu_memory_utilization"].value),
-                  efficiency=np.asarray(catalog.defaults["serving_efficiency"].value))
     n, batch = np.asarray(float(params)), float(concurrency or catalog.serving.saturated_batch)
-    options = []  # (USD per output token, GPUs, figures) for every width of a node that holds the model
+    options: list[tuple[float, int, serving.Speed]] = []  # ($/token, GPUs, figures) for each width that holds it
     for gpus in serving.TENSOR_PARALLEL:
-        speed = serving.figures(n, precision, spec, gpus, np.asarray(batch), cached_tokens=np.asarray(0.0), **common)
+        speed = serving.figures(
+            n, precision, spec, gpus, np.asarray(batch), prompt_tokens=np.asarray(float(input_tokens)),
+            cached_tokens=np.asarray(0.0), output_tokens=np.asarray(float(output_tokens)), catalog=catalog,
+            memory_utilization=np.asarray(catalog.defaults["gpu_memory_utilization"].value),
+            efficiency=np.asarray(catalog.defaults["serving_efficiency"].value))
         if not np.isnan(speed.max_batch) and (gpus <= serving.NODE_GPUS or not options):
             options.append((gpus * hourly / float(speed.output_tokens_per_s), gpus, speed))
     if not options:

@@ -142,8 +142,8 @@ def _question(path: str, info: Any) -> Question:
     annotated: Any = Annotated[(base, *info.metadata)] if info.metadata else base
     adapter: TypeAdapter[Any] = TypeAdapter(annotated, config=ConfigDict(strict=True, allow_inf_nan=False))
     return Question(path, info.description or path, str(extra.get("help", "")), kind,  # type: ignore[arg-type]
-                    choices, default, optional, adapter, dict(extra.get("labels", {})),  # type: ignore[arg-type]
-                    extra.get("unit"))  # type: ignore[arg-type]
+                    choices, default, optional, adapter, dict(extra.get("labels", {})),
+                    extra.get("unit"))
 
 
 def _fields(prefix: str, model: type[BaseModel]) -> list[Question]:
@@ -357,8 +357,7 @@ class Interview:
                 "About how many pages is a typical document? (a contract is often 5–20, an email 1)",
                 validate=_positive_number, **self._kw()))
             count, unit = count * parse_number(pages), "pages"
-        tokens = q.check(int(round(count * {"pages": TOKENS_PER_PAGE, "words": 1 / WORDS_PER_TOKEN,
-                                           "tokens": 1}[unit])))
+        tokens = q.check(round(count * {"pages": TOKENS_PER_PAGE, "words": 1 / WORDS_PER_TOKEN, "tokens": 1}[unit]))
         if unit != "tokens":
             self._say(f"  ≈ {tokens:,} tokens ({count:,.0f} {unit}; a page ≈ {TOKENS_PER_PAGE} tokens, "
                       f"a token ≈ {WORDS_PER_TOKEN} words)")

@@ -25,8 +25,8 @@ from .frame import Array
 
 TABLE = Path(__file__).parent / "data" / "prices.json"
 # Models whose rates ship in the table: the catalog's defaults and the hosted models people most often compare.
-TABLE_MODELS = ("gpt-6-luna", "gpt-6.1-sol", "gpt-4.1-mini", "gpt-4.1", "gpt-4.1-nano", "gpt-4o", "gpt-4o-mini", "claude-sonnet-4-5",
-                "claude-haiku-4-5", "gemini-2.5-pro", "gemini-2.5-flash")
+TABLE_MODELS = ("gpt-6-luna", "gpt-6.1-sol", "gpt-4.1-mini", "gpt-4.1", "gpt-4.1-nano", "gpt-4o", "gpt-4o-mini",
+                "claude-sonnet-4-5", "claude-haiku-4-5", "gemini-2.5-pro", "gemini-2.5-flash")
 
 
 @dataclass(frozen=True)

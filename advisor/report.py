@@ -8,11 +8,11 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from .errors import TemplateError
 from .engine import COST_TERM
+from .errors import TemplateError
 from .fmt import article, ms, num, pct, usd
-from .schema import choice_label
 from .resources import shipped
+from .schema import choice_label
 
 if TYPE_CHECKING:
     from .evaluation import Evaluation

@@ -573,4 +573,4 @@ def choice_label(path: str, value: str) -> str:
     info = Profile.model_fields[section].annotation.model_fields[name]  # type: ignore[union-attr]
     extra = info.json_schema_extra if isinstance(info.json_schema_extra, dict) else {}
     labels = extra.get("labels") or {}
-    return str(labels.get(value, value.replace("_", " ")))  # type: ignore[union-attr]
+    return str(labels.get(value, value.replace("_", " ")))

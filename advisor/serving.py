@@ -37,10 +37,17 @@ TENSOR_PARALLEL = (1, 2, 4, 8, 16, 32, 64)  # beyond a node (8) only for models 
 BATCHES = tuple(2**k for k in range(13))  # 1 … 4096 sequences in flight
 
 
-def kv_bytes_per_token(params: Array, precision: str) -> Array:
+def kv_bytes_per_token(params: Array, precision: str | Array) -> Array:
     """KV-cache bytes per token of context: FP8 weights keep an FP8 cache (as vLLM and TensorRT-LLM do), the rest
     bf16."""
-    return np.asarray(KV_BYTES_8B * np.float_power(params / 8e9, KV_EXPONENT) * (0.5 if precision == "fp8" else 1.0))
+    fp8 = np.equal(precision, "fp8")
+    return np.asarray(KV_BYTES_8B * np.float_power(params / 8e9, KV_EXPONENT) * np.where(fp8, 0.5, 1.0))
+
+
+def _bytes(precision: str | Array) -> Array:
+    if isinstance(precision, str):
+        return np.asarray(BYTES_PER_PARAM[precision])
+    return np.vectorize(BYTES_PER_PARAM.__getitem__, otypes=[float])(precision)
 
 
 def p95_ms(ttft_ms: Array, generation_ms: Array, latency: LatencyModel) -> Array:
@@ -58,21 +65,22 @@ class Speed:
     max_batch: Array  # the most sequences that fit in memory
 
 
-def figures(params: Array, precision: str, gpu: Gpu, gpus: int, batch: Array, *, prompt_tokens: Array,
-            cached_tokens: Array, output_tokens: Array, catalog: Catalog, memory_utilization: Array,
-            efficiency: Array, kv_bytes: Array | None = None) -> Speed:
-    """A replica of `gpus` GPUs at `precision` running `batch` sequences. `kv_bytes`: KV bytes per token when the
-    model's own architecture is known (calibration), else the GQA fit."""
+def figures(params: Array, precision: str | Array, gpu: Gpu, gpus: int | Array, batch: Array, *,
+            prompt_tokens: Array, cached_tokens: Array, output_tokens: Array, catalog: Catalog,
+            memory_utilization: Array, efficiency: Array, kv_bytes: Array | None = None) -> Speed:
+    """A replica of `gpus` GPUs at `precision` running `batch` sequences (each may be an array of configurations
+    that broadcasts with the scenarios). `kv_bytes`: KV bytes per token when the model's own architecture is known
+    (calibration), else the GQA fit."""
     cal = catalog.serving
-    weights = params * BYTES_PER_PARAM[precision]
+    weights = params * _bytes(precision)
     kv = kv_bytes if kv_bytes is not None else kv_bytes_per_token(params, precision)
     context = prompt_tokens + output_tokens
     usable = gpus * gpu.memory_gb * 1e9 * memory_utilization
     with np.errstate(divide="ignore", invalid="ignore"):
         fits_max = np.floor((usable - weights) / (kv * context))
     b = np.minimum(batch, fits_max)
-    tp = np.maximum(1 - gpu.tp_loss * math.log2(gpus), 0.05) * gpu.software_efficiency * efficiency
-    fp8 = precision == "fp8"
+    tp = np.maximum(1 - gpu.tp_loss * np.log2(gpus), 0.05) * gpu.software_efficiency * efficiency
+    fp8 = np.equal(precision, "fp8")
     peak = np.where(fp8 & ~np.isnan(gpu.fp8_tflops), gpu.fp8_tflops, gpu.bf16_tflops) * 1e12 * gpus
     bandwidth = gpu.bandwidth_tbs * 1e12 * gpus * cal.bandwidth_efficiency * tp
     decode_flops = peak * cal.compute_efficiency * tp
@@ -120,57 +128,81 @@ def search(params: Array, gpu: Gpu, *, allowed: Mapping[str, Array], prompt_toke
     lat = catalog.latency_model
     shape = np.broadcast_shapes(*(np.shape(x) for x in (params, target_ms, demand_tokens_per_s, gpu.hourly_usd,
                                                          prompt_tokens, output_tokens, calls, streaming)))
-    keys = ("gpus", "batch", "tps", "ttft", "tpot", "first", "full")
-    best_cost, fastest_latency = np.full(shape, np.inf), np.full(shape, np.inf)
-    best = {k: np.full(shape, np.nan) for k in keys}
-    fastest = {k: np.full(shape, np.nan) for k in keys}
-    best_precision = np.full(shape, None, dtype=object)
-    fastest_precision = np.full(shape, None, dtype=object)
-    batches = np.array(BATCHES, dtype=float).reshape((-1,) + (1,) * len(shape))
     target = np.where(batch_mode, np.inf, target_ms)
-    for g in TENSOR_PARALLEL:
-        if g > NODE_GPUS and np.isfinite(fastest_latency).all():
-            break  # every scenario's model fits a node: wider, multi-node replicas are not searched
-        for precision, ok in allowed.items():
-            speed = figures(params, precision, gpu, g, np.minimum(batches, max_batch), prompt_tokens=prompt_tokens,
-                            cached_tokens=cached_tokens, output_tokens=output_tokens, catalog=catalog,
-                            memory_utilization=memory_utilization, efficiency=efficiency)
-            batch = np.minimum(np.minimum(batches, max_batch), speed.max_batch)
-            ttft_ms, gen_ms = 1000 * speed.ttft_s, 1000 * output_tokens * speed.tpot_s
-            full_call = p95_ms(ttft_ms, gen_ms, lat) + extra_ms
-            first = (calls - 1) * full_call + ttft_ms * lat.ttft_p95_over_median + extra_ms
-            full = calls * full_call
-            latency = np.where(streaming, first, full)
-            with np.errstate(invalid="ignore", divide="ignore"):
-                meets = (latency <= target) & ok
-                needed = demand_tokens_per_s / speed.output_tokens_per_s
-                replicas = np.where(batch_mode, needed, np.maximum(min_replicas, np.ceil(needed - 1e-9)))
-                cost = np.where(meets, replicas * g * gpu.hourly_usd, np.inf)
-            cost = np.where(np.isnan(cost), np.inf, cost)
-            k = np.argmin(cost, axis=0)[None]
-            values = {"gpus": np.full(shape, float(g)), "batch": batch, "tps": speed.output_tokens_per_s,
-                      "ttft": ttft_ms, "tpot": 1000 * speed.tpot_s, "first": first, "full": full}
-            chosen = {key: np.broadcast_to(np.take_along_axis(np.broadcast_to(v, cost.shape), k, 0)[0], shape)
-                      for key, v in values.items()}
-            c = np.take_along_axis(cost, k, 0)[0]
-            better = c < best_cost
-            for key in keys:
-                best[key] = np.where(better, chosen[key], best[key])
-            best_precision = np.where(better, precision, best_precision)
-            best_cost = np.where(better, c, best_cost)
-            # The fastest: one sequence at a time, for when nothing meets the target.
-            one = np.where(ok, np.broadcast_to(latency[0], shape), np.nan)
-            quicker = np.where(np.isnan(one), False, one < fastest_latency)
-            for key in keys:
-                fastest[key] = np.where(quicker, np.broadcast_to(values[key] if key == "gpus" else values[key][0],
-                                                                 shape), fastest[key])
-            fastest_precision = np.where(quicker, precision, fastest_precision)
-            fastest_latency = np.where(quicker, one, fastest_latency)
-    found = np.isfinite(best_cost)
-    out = {key: np.where(found, best[key], fastest[key]) for key in keys}
-    return Replica(gpus=out["gpus"], precision=np.where(found, best_precision, fastest_precision),
-                   batch=out["batch"], output_tokens_per_s=out["tps"], ttft_ms=out["ttft"], tpot_ms=out["tpot"],
-                   first_token_ms=out["first"], full_response_ms=out["full"], meets=found)
+    node = [g for g in TENSOR_PARALLEL if g <= NODE_GPUS]
+    found = _search(node, allowed, shape, params, gpu, target, prompt_tokens=prompt_tokens,
+                    cached_tokens=cached_tokens, output_tokens=output_tokens, calls=calls, extra_ms=extra_ms,
+                    streaming=streaming, demand_tokens_per_s=demand_tokens_per_s, min_replicas=min_replicas,
+                    max_batch=max_batch, batch_mode=batch_mode, memory_utilization=memory_utilization,
+                    efficiency=efficiency, catalog=catalog, lat=lat)
+    if np.isnan(found.gpus).any():  # some model no node holds: multi-node replicas too
+        found = _search(list(TENSOR_PARALLEL), allowed, shape, params, gpu, target, prompt_tokens=prompt_tokens,
+                        cached_tokens=cached_tokens, output_tokens=output_tokens, calls=calls, extra_ms=extra_ms,
+                        streaming=streaming, demand_tokens_per_s=demand_tokens_per_s, min_replicas=min_replicas,
+                        max_batch=max_batch, batch_mode=batch_mode, memory_utilization=memory_utilization,
+                        efficiency=efficiency, catalog=catalog, lat=lat)
+    return found
+
+
+GROUP_CELLS = 200_000  # configurations × batches × scenarios priced at once: fewer numpy calls, bounded memory
+
+
+def _search(widths: list[int], allowed: Mapping[str, Array], shape: tuple[int, ...], params: Array, gpu: Gpu,
+            target: Array, *, prompt_tokens: Array, cached_tokens: Array, output_tokens: Array, calls: Array,
+            extra_ms: Array, streaming: Array, demand_tokens_per_s: Array, min_replicas: Array, max_batch: Array,
+            batch_mode: Array, memory_utilization: Array, efficiency: Array, catalog: Catalog,
+            lat: LatencyModel) -> Replica:
+    """`search` over the given widths: configurations in groups, each group × batch × scenario as one array (axis 0
+    the configuration, axis 1 the batch); the cheapest that meets the target and the fastest kept across groups."""
+    configs = [(g, p) for g in widths for p in allowed]
+    tail = (1,) * len(shape)
+    batches = np.array(BATCHES, dtype=float).reshape((1, -1, *tail))
+    keys = ("gpus", "precision", "batch", "tps", "ttft", "tpot", "first", "full")
+    best = {k: np.full(shape, None if k == "precision" else np.nan, dtype=object if k == "precision" else float)
+            for k in keys}
+    quick = {k: v.copy() for k, v in best.items()}
+    best_cost, quickest = np.full(shape, np.inf), np.full(shape, np.inf)
+    size = max(1, GROUP_CELLS // (len(BATCHES) * max(1, math.prod(shape))))
+    for start in range(0, len(configs), size):
+        group = configs[start:start + size]
+        gpus = np.array([g for g, _ in group], dtype=float).reshape((-1, 1, *tail))
+        precision = np.array([p for _, p in group], dtype=object).reshape((-1, 1, *tail))
+        ok = np.stack([np.broadcast_to(allowed[p], shape) for _, p in group]).reshape((-1, 1, *shape))
+        speed = figures(params, precision, gpu, gpus, np.minimum(batches, max_batch), prompt_tokens=prompt_tokens,
+                        cached_tokens=cached_tokens, output_tokens=output_tokens, catalog=catalog,
+                        memory_utilization=memory_utilization, efficiency=efficiency)
+        full_shape = np.broadcast_shapes(speed.output_tokens_per_s.shape, (len(group), len(BATCHES), *shape))
+        ttft_ms, tpot_ms = 1000 * speed.ttft_s, 1000 * speed.tpot_s
+        full_call = p95_ms(ttft_ms, output_tokens * tpot_ms, lat) + extra_ms
+        values = {"gpus": gpus, "precision": precision,
+                  "batch": np.minimum(np.minimum(batches, max_batch), speed.max_batch),
+                  "tps": speed.output_tokens_per_s, "ttft": ttft_ms, "tpot": tpot_ms,
+                  "first": (calls - 1) * full_call + ttft_ms * lat.ttft_p95_over_median + extra_ms,
+                  "full": calls * full_call}
+        latency = np.where(streaming, values["first"], values["full"])
+        with np.errstate(invalid="ignore", divide="ignore"):
+            usable = ok & ~np.isnan(latency)
+            needed = demand_tokens_per_s / speed.output_tokens_per_s
+            replicas = np.where(batch_mode, needed, np.maximum(min_replicas, np.ceil(needed - 1e-9)))
+            cost = np.where(usable & (latency <= target), replicas * gpus * gpu.hourly_usd, np.inf)
+        flat = (len(group) * len(BATCHES), *shape)
+        cost = np.broadcast_to(np.where(np.isnan(cost), np.inf, cost), full_shape).reshape(flat)
+        one = np.broadcast_to(np.where(usable, latency, np.inf), full_shape)[:, 0]  # one sequence at a time
+        cheapest = np.argmin(cost, axis=0)[None]
+        fastest = (np.argmin(one, axis=0) * len(BATCHES))[None]
+        group_cost = np.take_along_axis(cost, cheapest, 0)[0]
+        group_quick = np.min(one, axis=0)
+        better, quicker = group_cost < best_cost, group_quick < quickest
+        for k, v in values.items():
+            v = np.broadcast_to(v, full_shape).reshape(flat)
+            best[k] = np.where(better, np.take_along_axis(v, cheapest, 0)[0], best[k])
+            quick[k] = np.where(quicker, np.take_along_axis(v, fastest, 0)[0], quick[k])
+        best_cost, quickest = np.minimum(best_cost, group_cost), np.minimum(quickest, group_quick)
+    meets = np.isfinite(best_cost)
+    out = {k: np.where(meets, best[k], quick[k]) for k in keys}
+    return Replica(gpus=out["gpus"], precision=out["precision"], batch=out["batch"], output_tokens_per_s=out["tps"],
+                   ttft_ms=out["ttft"], tpot_ms=out["tpot"], first_token_ms=out["first"],
+                   full_response_ms=out["full"], meets=meets)
 
 
 # ----------------------------------------------------------------------------------------------------------------

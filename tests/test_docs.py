@@ -20,7 +20,8 @@ def test_worked_scoring_example_matches_the_engine():
     first, second = d.ranking[0], d.ranking[1]
     assert (first.id, second.id) == ("prompt@api", "prompt+rag@api")
     assert f"**{first.score:.1f}**" in README and f"**{second.score:.1f}**" in README
-    assert f"wins by {d.recommendation.margin:.1f} points, in {d.recommendation.win_share:.0%}".replace("%", " %") in README
+    share = f"{d.recommendation.win_share:.0%}".replace("%", " %")
+    assert f"wins by {d.recommendation.margin:.1f} points, in {share}" in README
     assert f"= {_minus(second.cost_points)}" in README and d.recommendation.confidence == "high"
     for r in (first, second):
         for reason in r.reasons:

@@ -3,6 +3,7 @@ reader expects, and an unknown field changes a decision only when the decision s
 
 from __future__ import annotations
 
+import itertools
 import json
 from functools import cache
 
@@ -59,7 +60,7 @@ def test_budget_is_monotone_no_winner_returns_once_left_and_overruns_never_grow(
                             top.cost.spend_upfront_usd / max(scaled["budget"]["upfront_usd"], 1e-9)))
     runs = [w for i, w in enumerate(winners) if i == 0 or winners[i - 1] != w]
     assert len(runs) == len(set(runs)), winners  # more budget never brings back a winner it had left behind
-    assert all(b <= a * (1 + 1e-9) for a, b in zip(overruns, overruns[1:], strict=False)), (winners, overruns)
+    assert all(b <= a * (1 + 1e-9) for a, b in itertools.pairwise(overruns)), (winners, overruns)
 
 
 APPROACH_OF = {"prompt": lambda r: r.adaptation == "prompt" and r.retrieval == "none",

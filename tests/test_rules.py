@@ -13,7 +13,8 @@ def test_shipped_rules_load_and_their_examples_pass():
 
 def _write(tmp_path, clause, extra=""):
     (tmp_path / "mine.toml").write_text(
-        f'[[rule]]\nid = "my-rule"\ntitle = "t"\nwhen.all = [{clause!r}]\npoints = 5\ncriterion = "quality"\nwhy = "w"\nsource = "s"\n{extra}')
+        f'[[rule]]\nid = "my-rule"\ntitle = "t"\nwhen.all = [{clause!r}]\npoints = 5\ncriterion = "quality"\n'
+        f'why = "w"\nsource = "s"\n{extra}')
     return tmp_path
 
 
@@ -75,7 +76,8 @@ def test_rules_lint_names_file_rule_path_and_nearest_fields(tmp_path):
 
 def test_rules_lint_refuses_duplicate_ids_and_bad_policy(tmp_path):
     (tmp_path / "dup.toml").write_text('[[rule]]\nid = "inference-first"\ntitle = "t"\n'
-                                       'when.all = ["latency.offline"]\npoints = 1\ncriterion = "quality"\nwhy = "w"\nsource = "s"\n')
+                                       'when.all = ["latency.offline"]\npoints = 1\ncriterion = "quality"\n'
+                                       'why = "w"\nsource = "s"\n')
     r = cli.invoke(app, ["rules", "lint", str(tmp_path)])
     assert r.exit_code == 1 and "inference-first: id already used" in r.stderr
     r = cli.invoke(app, ["rules", "lint", "--alone", str(tmp_path)])
