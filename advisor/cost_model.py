@@ -116,7 +116,7 @@ class Facts(BaseModel):
     full_response_ms: float
     kb_in_prompt: bool | None  # None when the knowledge base's size is unknown
     breaks_even: bool  # self-hosting costs less than its API twin over the horizon
-    memory_fits: bool
+    memory_fits: bool  # some replica of up to 64 GPUs holds the weights and one request's context
     on_device_feasible: bool
     gpus_per_replica: int
     precision: str | None  # the serving precision the replica search chose (self-hosted)
@@ -498,7 +498,7 @@ class CostModel:
             rep = self.replica(c)
             first, full = rep.first_token_ms, rep.full_response_ms
             facts.update(gpus_per_replica=rep.gpus, replica_output_tokens_per_s=rep.output_tokens_per_s,
-                         memory_fits=rep.gpus <= serving.NODE_GPUS, precision=rep.precision,
+                         memory_fits=rep.fits, precision=rep.precision,
                          batch_per_replica=rep.batch)
             # Batch jobs rent GPUs for the hours the work takes; interactive serving keeps replicas running.
             tokens_per_month_per_rpd = calls_per_month_per_rpd * output_tokens
@@ -525,11 +525,6 @@ class CostModel:
         return np.asarray(f["usage.calls_per_request"] * f["usage.output_tokens"] / SECONDS_PER_DAY
                           * f["usage.peak_to_average"])
 
-    def _request_latency(self, first_call: Array, full_call: Array, rag_ms: Array) -> tuple[Array, Array]:
-        """(p95 to the last call's first token, p95 to the last token) of a request of `calls_per_request` calls."""
-        calls = self.frame["usage.calls_per_request"]
-        return (calls - 1) * (full_call + rag_ms) + first_call + rag_ms, calls * (full_call + rag_ms)
-
     def api_speed(self, model: str) -> serving.ApiSpeed:
         found = self._api_speed.get(model)
         if found is None:
@@ -545,10 +540,11 @@ class CostModel:
         # A stated TTFT is taken at the prompt it is given for; a table's grows from the length it was measured at.
         measured = np.where(np.isnan(a.ttft_ms), lookup(models, {m: float(v.input_tokens) for m, v in speeds.items()}),
                             input_tokens)
-        _, _, first_call, full_call = serving.api_latency(ttft, tps, measured, input_tokens,
-                                                          self.frame["usage.output_tokens"],
-                                                          self.catalog.latency_model)
-        return self._request_latency(first_call, full_call, rag_ms)
+        median_ttft, median_call, _, _ = serving.api_latency(ttft, tps, measured, input_tokens,
+                                                             self.frame["usage.output_tokens"],
+                                                             self.catalog.latency_model)
+        return serving.request_ms(self.frame["usage.calls_per_request"], median_ttft, median_call - median_ttft,
+                                  rag_ms, self.catalog.latency_model)
 
     def replica(self, c: Candidate) -> serving.Replica:
         """The cheapest self-hosted replica meeting the latency target at the horizon's peak demand (see
@@ -591,9 +587,11 @@ class CostModel:
                                                       d.prefill_param_tokens_per_s)
             decode = np.where(np.isnan(d.tokens_per_s), decode, d.tokens_per_s)
             prefill_ms = np.where(np.isnan(d.prefill_ms_per_token), prefill_ms, d.prefill_ms_per_token)
-            first_call = input_tokens * prefill_ms
-            full_call = first_call + 1000 * f["usage.output_tokens"] / decode
-            first, full = self._request_latency(first_call, full_call, rag_ms)
+            # A device serves one user: its speed does not vary with load, so its medians are its p95.
+            calls = f["usage.calls_per_request"]
+            call = input_tokens * prefill_ms + 1000 * f["usage.output_tokens"] / decode + rag_ms
+            first = (calls - 1) * call + input_tokens * prefill_ms + rag_ms
+            full = calls * call
             fits = params * bytes_per_param * INFERENCE_MEMORY_FACTOR / 1e9 <= d.max_weight_gb
             return Device(params=np.asarray(params, dtype=float), fits=fits, first_token_ms=first,
                           full_response_ms=full)

@@ -55,6 +55,20 @@ def p95_ms(ttft_ms: Array, generation_ms: Array, latency: LatencyModel) -> Array
     return np.asarray(ttft_ms * latency.ttft_p95_over_median + generation_ms * latency.generation_p95_over_median)
 
 
+def request_ms(calls: Array, ttft_ms: Array, generation_ms: Array, extra_ms: Array,
+               latency: LatencyModel) -> tuple[Array, Array]:
+    """(p95 to the last call's first token, p95 to the last token) of a request of `calls` sequential calls of the
+    given median time to first token and generation time, each after `extra_ms` (retrieval). Independent calls'
+    delays add, but their tails do not all coincide: the request's p95 is the sum of the medians plus the calls'
+    p95-over-median excesses added in quadrature (as standard deviations of independent delays add)."""
+    first_excess = ttft_ms * (latency.ttft_p95_over_median - 1)
+    call_excess = first_excess + generation_ms * (latency.generation_p95_over_median - 1)
+    call = ttft_ms + generation_ms + extra_ms
+    first = (calls - 1) * call + ttft_ms + extra_ms + np.sqrt((calls - 1) * call_excess**2 + first_excess**2)
+    full = calls * call + np.sqrt(calls) * call_excess
+    return np.asarray(first), np.asarray(full)
+
+
 @dataclass(frozen=True)
 class Speed:
     """A replica's figures at one batch: NaN where the weights and one sequence do not fit."""
@@ -67,10 +81,11 @@ class Speed:
 
 def figures(params: Array, precision: str | Array, gpu: Gpu, gpus: int | Array, batch: Array, *,
             prompt_tokens: Array, cached_tokens: Array, output_tokens: Array, catalog: Catalog,
-            memory_utilization: Array, efficiency: Array, kv_bytes: Array | None = None) -> Speed:
+            memory_utilization: Array, efficiency: Array, kv_bytes: Array | None = None,
+            ignore_memory: bool = False) -> Speed:
     """A replica of `gpus` GPUs at `precision` running `batch` sequences (each may be an array of configurations
     that broadcasts with the scenarios). `kv_bytes`: KV bytes per token when the model's own architecture is known
-    (calibration), else the GQA fit."""
+    (calibration), else the GQA fit. `ignore_memory`: the figures as if it fit (for a model nothing holds)."""
     cal = catalog.serving
     weights = params * _bytes(precision)
     kv = kv_bytes if kv_bytes is not None else kv_bytes_per_token(params, precision)
@@ -78,7 +93,7 @@ def figures(params: Array, precision: str | Array, gpu: Gpu, gpus: int | Array, 
     usable = gpus * gpu.memory_gb * 1e9 * memory_utilization
     with np.errstate(divide="ignore", invalid="ignore"):
         fits_max = np.floor((usable - weights) / (kv * context))
-    b = np.minimum(batch, fits_max)
+    b = batch if ignore_memory else np.minimum(batch, fits_max)
     tp = np.maximum(1 - gpu.tp_loss * np.log2(gpus), 0.05) * gpu.software_efficiency * efficiency
     fp8 = np.equal(precision, "fp8")
     peak = np.where(fp8 & ~np.isnan(gpu.fp8_tflops), gpu.fp8_tflops, gpu.bf16_tflops) * 1e12 * gpus
@@ -112,6 +127,8 @@ class Replica:
     first_token_ms: Array  # p95 of a request, to its last call's first token (retrieval included)
     full_response_ms: Array  # p95 of a request, to its last token
     meets: Array  # the latency target is met
+    fits: Array  # some configuration holds the weights and one request's context (else the figures are the
+    #              widest replica's as if it did: the candidate is ruled out, but its numbers stay finite)
 
 
 def search(params: Array, gpu: Gpu, *, allowed: Mapping[str, Array], prompt_tokens: Array, cached_tokens: Array,
@@ -124,7 +141,7 @@ def search(params: Array, gpu: Gpu, *, allowed: Mapping[str, Array], prompt_toke
     the target wins; where none does, the fastest (one sequence at a time) is returned with `meets` false.
 
     A request's latency: `calls` model calls with `extra_ms` each (retrieval); a streamed answer counts to the last
-    call's first token, the rest to its last, each at p95."""
+    call's first token, the rest to its last, at p95 (`request_ms`)."""
     lat = catalog.latency_model
     shape = np.broadcast_shapes(*(np.shape(x) for x in (params, target_ms, demand_tokens_per_s, gpu.hourly_usd,
                                                          prompt_tokens, output_tokens, calls, streaming)))
@@ -141,6 +158,18 @@ def search(params: Array, gpu: Gpu, *, allowed: Mapping[str, Array], prompt_toke
                         streaming=streaming, demand_tokens_per_s=demand_tokens_per_s, min_replicas=min_replicas,
                         max_batch=max_batch, batch_mode=batch_mode, memory_utilization=memory_utilization,
                         efficiency=efficiency, catalog=catalog, lat=lat)
+    if np.isnan(found.gpus).any():  # nothing holds it: the widest replica's figures as if it did, one at a time
+        speed = figures(params, "fp8", gpu, TENSOR_PARALLEL[-1], np.asarray(1.0), prompt_tokens=prompt_tokens,
+                        cached_tokens=cached_tokens, output_tokens=output_tokens, catalog=catalog,
+                        memory_utilization=memory_utilization, efficiency=efficiency, ignore_memory=True)
+        ttft_ms, tpot_ms = 1000 * speed.ttft_s, 1000 * speed.tpot_s
+        first, full = request_ms(calls, ttft_ms, output_tokens * tpot_ms, extra_ms, lat)
+        lost = np.isnan(found.gpus)
+        alone = {"gpus": float(TENSOR_PARALLEL[-1]), "precision": "fp8", "batch": 1.0,
+                 "output_tokens_per_s": speed.output_tokens_per_s, "ttft_ms": ttft_ms, "tpot_ms": tpot_ms,
+                 "first_token_ms": first, "full_response_ms": full}
+        found = Replica(**{k: np.where(lost, v, getattr(found, k)) for k, v in alone.items()},
+                        meets=found.meets & ~lost, fits=~lost)
     return found
 
 
@@ -173,12 +202,10 @@ def _search(widths: list[int], allowed: Mapping[str, Array], shape: tuple[int, .
                         memory_utilization=memory_utilization, efficiency=efficiency)
         full_shape = np.broadcast_shapes(speed.output_tokens_per_s.shape, (len(group), len(BATCHES), *shape))
         ttft_ms, tpot_ms = 1000 * speed.ttft_s, 1000 * speed.tpot_s
-        full_call = p95_ms(ttft_ms, output_tokens * tpot_ms, lat) + extra_ms
+        first, full = request_ms(calls, ttft_ms, output_tokens * tpot_ms, extra_ms, lat)
         values = {"gpus": gpus, "precision": precision,
                   "batch": np.minimum(np.minimum(batches, max_batch), speed.max_batch),
-                  "tps": speed.output_tokens_per_s, "ttft": ttft_ms, "tpot": tpot_ms,
-                  "first": (calls - 1) * full_call + ttft_ms * lat.ttft_p95_over_median + extra_ms,
-                  "full": calls * full_call}
+                  "tps": speed.output_tokens_per_s, "ttft": ttft_ms, "tpot": tpot_ms, "first": first, "full": full}
         latency = np.where(streaming, values["first"], values["full"])
         with np.errstate(invalid="ignore", divide="ignore"):
             usable = ok & ~np.isnan(latency)
@@ -202,7 +229,7 @@ def _search(widths: list[int], allowed: Mapping[str, Array], shape: tuple[int, .
     out = {k: np.where(meets, best[k], quick[k]) for k in keys}
     return Replica(gpus=out["gpus"], precision=out["precision"], batch=out["batch"], output_tokens_per_s=out["tps"],
                    ttft_ms=out["ttft"], tpot_ms=out["tpot"], first_token_ms=out["first"],
-                   full_response_ms=out["full"], meets=meets)
+                   full_response_ms=out["full"], meets=meets, fits=np.isfinite(quickest))
 
 
 # ----------------------------------------------------------------------------------------------------------------

@@ -84,7 +84,15 @@ def profiles() -> st.SearchStrategy[dict]:
             sections[name] = model_strategy(info.annotation, sparse=True)
         elif name != "uncertainty":
             sections[name] = model_strategy(info.annotation)
-    return st.fixed_dictionaries(sections)
+    return st.fixed_dictionaries(sections).map(_consistent)
+
+
+def _consistent(profile: dict) -> dict:
+    """Cross-field rules the per-field strategies cannot know: the cached prefix is part of the input."""
+    usage = profile["usage"]
+    if usage.get("cached_input_tokens") is not None:
+        usage["cached_input_tokens"] = min(usage["cached_input_tokens"], usage["input_tokens"])
+    return profile
 
 
 def json_values() -> st.SearchStrategy[Any]:

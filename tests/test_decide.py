@@ -170,8 +170,8 @@ def test_library_accepts_path_dict_or_profile(chatbot):
 def test_decide_markdown_is_a_memo_naming_the_winner():
     r = runner.invoke(app, ["decide", str(ROOT / "examples" / "customer-chatbot.json")])
     assert r.exit_code == 0, r.output
-    assert "**Decision:** Prompt a general model on a hosted API — `prompt@api`." in r.stdout
-    assert "## Why `prompt@api`" in r.stdout
+    assert "**Decision:** Prompt a general model on a hosted API — `prompt@api`: `gpt-6-luna`" in r.stdout
+    assert "## Requirements" in r.stdout and "## Appendix" in r.stdout
     for debris in ("None", "nan", "{{", "{%"):
         assert debris not in r.stdout
 
