@@ -113,8 +113,11 @@ class Advisor:
         a = profile.assumptions
         if a.gpu is not None:
             self.catalog.gpu(a.gpu)
-        if a.fine_tune_api_model is not None:
-            self.catalog.fine_tune_prices(a.fine_tune_api_model)
+        for tuned in (a.fine_tune_api_model, a.fine_tune_api_model_high_accuracy):
+            if tuned is not None:
+                self.catalog.fine_tune_prices(tuned)
+        if a.device_class is not None:
+            self.catalog.device(a.device_class)
         for model in (a.api_model, a.api_model_high_accuracy):
             if model is not None:
                 self.prices.check(model)

@@ -53,7 +53,7 @@ def field_strategy(name: str, annotation: Any, info) -> st.SearchStrategy:
             return st.sampled_from(_IDS[name])
         if name == "gpu":
             return st.sampled_from(sorted(load_catalog().gpus))
-        if name == "fine_tune_api_model":
+        if name in ("fine_tune_api_model", "fine_tune_api_model_high_accuracy"):
             return st.sampled_from(sorted(load_catalog().fine_tune_api))
         return st.text(min_size=1, max_size=40)
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
