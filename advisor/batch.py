@@ -101,29 +101,31 @@ def _loaded(catalog_path: str | None, rule_dirs: tuple[str, ...]) -> Advisor:
 
 
 def records(lines: Iterable[tuple[int, bytes | str]], *, catalog_path: str | Path | None = None,
-            rule_dirs: tuple[str | Path, ...] = (), jobs: int = 0) -> Iterator[dict[str, Any]]:
-    """Decide every line, yielding records in input order. `jobs`: worker processes (0 = one per CPU)."""
+            rule_dirs: tuple[str | Path, ...] = (), jobs: int = 0, fan_out: int = FAN_OUT,
+            chunk_size: int = CHUNK) -> Iterator[dict[str, Any]]:
+    """Decide every line, yielding records in input order. `jobs`: worker processes (0 = one per CPU), started
+    once `fan_out` lines have been read; `chunk_size`: lines decided together (one frame, one worker task)."""
     catalog_arg = str(catalog_path) if catalog_path is not None else None
     dirs = tuple(str(d) for d in rule_dirs)
     advisor = _loaded(catalog_arg, dirs)  # fail fast, in this process, on a broken catalog or rule file
     jobs = jobs or os.cpu_count() or 1
     lines = iter(lines)
-    head = list(itertools.islice(lines, FAN_OUT))
-    if jobs == 1 or len(head) < FAN_OUT:
-        for chunk in _chunks(itertools.chain(head, lines)):
+    head = list(itertools.islice(lines, fan_out))
+    if jobs == 1 or len(head) < fan_out:
+        for chunk in _chunks(itertools.chain(head, lines), chunk_size):
             yield from decide_lines(advisor, chunk)
         return
     import multiprocessing
 
     method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
-    chunks = _chunks(itertools.chain(head, lines))
+    chunks = _chunks(itertools.chain(head, lines), chunk_size)
     with multiprocessing.get_context(method).Pool(jobs, _start_worker, (catalog_arg, dirs)) as pool:
         for done in pool.imap(_in_worker, chunks):
             yield from done
 
 
-def _chunks(lines: Iterator[tuple[int, bytes | str]]) -> Iterator[list[tuple[int, bytes | str]]]:
-    while chunk := list(itertools.islice(lines, CHUNK)):
+def _chunks(lines: Iterator[tuple[int, bytes | str]], size: int) -> Iterator[list[tuple[int, bytes | str]]]:
+    while chunk := list(itertools.islice(lines, size)):
         yield chunk
 
 

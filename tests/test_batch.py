@@ -21,13 +21,14 @@ def jsonl(profiles) -> str:
 
 
 # The long run (10,000 profiles) is for releases: ADVISOR_LONG_TESTS=1 pytest tests/test_batch.py
-GENERATED = 10_000 if LONG else 160
+GENERATED = 10_000 if LONG else 64
 
 
 def test_generated_profiles_match_deciding_each_alone():
     profiles = generate(GENERATED, seed=6)
     lines = [(i, json.dumps(p).encode()) for i, p in enumerate(profiles, 1)]
-    got = list(records(lines, jobs=2))  # large enough to fan out over worker processes
+    # small chunks, so the profiles are decided several to a frame, in worker processes, as a big batch is
+    got = list(records(lines, jobs=2, fan_out=16, chunk_size=16))
     assert [r["line"] for r in got] == list(range(1, GENERATED + 1))
     assert all(r["ok"] for r in got)
     one = advisor.Advisor()
@@ -50,8 +51,10 @@ def test_the_summary_is_the_decision_in_one_line(name):
 
 
 def test_in_process_and_worker_runs_agree():
-    lines = [(i, json.dumps(p).encode()) for i, p in enumerate(generate(300 if LONG else 140, seed=2), 1)]
-    assert list(records(lines, jobs=1)) == list(records(lines, jobs=2))
+    lines = [(i, json.dumps(p).encode()) for i, p in enumerate(generate(600 if LONG else 48, seed=2), 1)]
+    in_process = list(records(lines, jobs=1))
+    assert in_process == list(records(lines, jobs=2, fan_out=12, chunk_size=12))  # 4 chunks over 2 workers
+    assert in_process == list(records(lines, jobs=1, chunk_size=48))  # one frame of all
 
 
 def test_bad_lines_become_error_records_and_the_rest_continue(tmp_path):

@@ -5,7 +5,7 @@ import re
 
 import pytest
 from conftest import EXAMPLES, ROOT, example_data
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
@@ -40,6 +40,8 @@ OUTCOMES = [
      {"prompt@api", "fine-tune@api", "prompt+rag@api"}),
     # An offline phone summarizer: on the device.
     ("offline-phone-summarizer", {"prompt@on-device", "fine-tune@on-device"}, {"prompt@api", "prompt@self-host"}),
+    # Unique endpoint telemetry, unlike anything text models saw: a model of its own, not a text model continued on it.
+    ("threat-telemetry", {"pretrain@self-host"}, {"continued-pretrain@self-host", "prompt@api", "fine-tune@api"}),
     # Pre-product-market-fit startup with no data: never any training.
     ("pre-pmf-startup", {"prompt@api", "prompt+rag@api"}, set()),
 ]
@@ -149,6 +151,7 @@ def test_same_profile_gives_byte_identical_json():
     assert len(outputs) == 1
 
 
+@settings(max_examples=15)
 @given(rpd=st.floats(0, 5e6), growth=st.floats(-0.5, 2), months=st.integers(1, 120))
 def test_decision_json_round_trips_and_is_deterministic(rpd, growth, months):
     data = example_data("saas-ai-features")
