@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 import genai_prices
 import pytest
 from conftest import example_data, priced, profile_of
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import advisor
@@ -184,6 +184,7 @@ def _build(spec) -> dict:
     return data
 
 
+@settings(max_examples=25)
 @given(profiles)
 def test_costs_are_finite_non_negative_and_add_up(spec):
     for p in price(profile_of(_build(spec))).values():
@@ -195,6 +196,7 @@ def test_costs_are_finite_non_negative_and_add_up(spec):
         assert p.facts.latency_ms >= 0
 
 
+@settings(max_examples=25)
 @given(profiles, st.floats(1.0001, 100))
 def test_monthly_cost_never_falls_as_volume_rises(spec, factor):
     low = _build(spec)
@@ -206,6 +208,7 @@ def test_monthly_cost_never_falls_as_volume_rises(spec, factor):
             assert m2 >= m1 - 1e-9 * max(1.0, m1), cid
 
 
+@settings(max_examples=25)
 @given(profiles)
 def test_same_input_same_output(spec):
     data = _build(spec)
@@ -265,6 +268,7 @@ def test_an_unreachable_latency_target_fails_rather_than_falling_back(chatbot):
     assert p.facts.latency_ms > 1  # reported as the fastest configuration's, and the rules judge it
 
 
+@settings(max_examples=25)
 @given(profiles, st.floats(1.01, 20))
 def test_a_looser_latency_target_never_raises_the_self_hosted_cost(spec, factor):
     tight = _build(spec)
@@ -276,6 +280,7 @@ def test_a_looser_latency_target_never_raises_the_self_hosted_cost(spec, factor)
             assert b[cid].cost.tco_usd <= a[cid].cost.tco_usd * (1 + 1e-9), cid
 
 
+@settings(max_examples=25)
 @given(st.floats(50, 5000), st.floats(1, 3), st.floats(5, 500), st.floats(1, 3))
 def test_a_faster_api_model_never_has_a_higher_latency_estimate(ttft, slower_ttft, tps, slower_tps):
     data = example_data("customer-chatbot")

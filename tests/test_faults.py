@@ -119,15 +119,16 @@ def test_a_really_read_only_directory(tmp_path):
         out_dir.chmod(0o755)
 
 
-@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
-def test_a_batch_stopped_by_a_signal_keeps_the_previous_output(signum, tmp_path):
+# SIGINT stops a batch still reading its input in one process; SIGTERM one whose worker processes are deciding.
+@pytest.mark.parametrize("signum,lines", [(signal.SIGINT, 40), (signal.SIGTERM, 600)])
+def test_a_batch_stopped_by_a_signal_keeps_the_previous_output(signum, lines, tmp_path):
     out = tmp_path / "out.jsonl"
     out.write_text("previous\n")
     proc = subprocess.Popen([sys.executable, "-m", "advisor", "batch", "-", "--out", str(out)],
                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    # enough lines to start the worker processes, then an input that has not ended: the batch is mid-run
+    # an input that has not ended: the batch is mid-run (with 600 lines, in its worker processes)
     assert proc.stdin is not None
-    proc.stdin.write("".join(json.dumps(p) + "\n" for p in generate(600, seed=4)).encode())
+    proc.stdin.write("".join(json.dumps(p) + "\n" for p in generate(lines, seed=4)).encode())
     proc.stdin.flush()
     deadline = time.monotonic() + 60
     while not any(p.name.startswith(".out.jsonl.") for p in tmp_path.iterdir()):  # writing has begun
