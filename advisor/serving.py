@@ -19,6 +19,7 @@ import math
 import statistics
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -47,7 +48,7 @@ def kv_bytes_per_token(params: Array, precision: str | Array) -> Array:
 def _bytes(precision: str | Array) -> Array:
     if isinstance(precision, str):
         return np.asarray(BYTES_PER_PARAM[precision])
-    return np.vectorize(BYTES_PER_PARAM.__getitem__, otypes=[float])(precision)
+    return np.asarray(np.vectorize(BYTES_PER_PARAM.__getitem__, otypes=[float])(precision))
 
 
 def p95_ms(ttft_ms: Array, generation_ms: Array, latency: LatencyModel) -> Array:
@@ -165,7 +166,7 @@ def search(params: Array, gpu: Gpu, *, allowed: Mapping[str, Array], prompt_toke
         ttft_ms, tpot_ms = 1000 * speed.ttft_s, 1000 * speed.tpot_s
         first, full = request_ms(calls, ttft_ms, output_tokens * tpot_ms, extra_ms, lat)
         lost = np.isnan(found.gpus)
-        alone = {"gpus": float(TENSOR_PARALLEL[-1]), "precision": "fp8", "batch": 1.0,
+        alone: dict[str, Any] = {"gpus": float(TENSOR_PARALLEL[-1]), "precision": "fp8", "batch": 1.0,
                  "output_tokens_per_s": speed.output_tokens_per_s, "ttft_ms": ttft_ms, "tpot_ms": tpot_ms,
                  "first_token_ms": first, "full_response_ms": full}
         found = Replica(**{k: np.where(lost, v, getattr(found, k)) for k, v in alone.items()},
