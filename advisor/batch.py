@@ -29,7 +29,7 @@ from .schema import Profile
 
 MAX_LINE_BYTES = 1024 * 1024  # a profile is a few KB
 FAN_OUT = 512  # lines read before deciding to start worker processes
-CHUNK = 128  # lines decided together (one frame), and per task sent to a worker
+CHUNK = 32  # lines decided together (one frame), and per task sent to a worker
 
 COLUMNS = (*tuple(Summary.model_fields), "error")
 

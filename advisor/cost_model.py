@@ -212,9 +212,14 @@ class Horizon:
 
 def _vectorize(fn: Any, values: Array) -> Array:
     """`fn` of each distinct value, per scenario (text or numbers; computed once per distinct value)."""
+    if values.dtype != object:
+        distinct, inverse = np.unique(values, return_inverse=True)
+        results = [fn(v) for v in distinct.tolist()]
+        table = np.array(results, dtype=object if isinstance(results[0], str) else float)
+        return np.asarray(table[inverse.reshape(values.shape)])
     flat = values.reshape(-1).tolist()
-    results = {v: fn(v) for v in set(flat)}
-    out = np.array([results[v] for v in flat], dtype=object if isinstance(next(iter(results.values())), str)
+    found = {v: fn(v) for v in set(flat)}
+    out = np.array([found[v] for v in flat], dtype=object if isinstance(next(iter(found.values())), str)
                    else float)
     return out.reshape(values.shape)
 
@@ -324,6 +329,8 @@ class CostModel:
         self._replicas: dict[tuple[str, bool], serving.Replica] = {}
         self._devices: dict[bool, Device] = {}
         self._api_speed: dict[str, serving.ApiSpeed] = {}
+        self._ids: dict[Candidate, Array] = {}
+        self._tier_of: dict[Candidate, Array] = {}
 
     # -- helpers ---------------------------------------------------------------------------------------------------
 
@@ -371,6 +378,12 @@ class CostModel:
     def model_ids(self, c: Candidate) -> Array:
         """The concrete model of candidate `c` per scenario: a hosted model's genai-prices id, or the reference open
         model of the size the candidate assumes."""
+        found = self._ids.get(c)
+        if found is None:
+            found = self._ids[c] = self._model_ids(c)
+        return found
+
+    def _model_ids(self, c: Candidate) -> Array:
         if c.serving == "api":
             return self.fine_tune_api_model if c.adaptation == "fine-tune" else self.api_model
         params = np.asarray(self.serving_params(c), dtype=float)
@@ -380,6 +393,12 @@ class CostModel:
 
     def tiers(self, c: Candidate) -> Array:
         """The capability tier of candidate `c`'s model per scenario (see `Catalog.tier`)."""
+        found = self._tier_of.get(c)
+        if found is None:
+            found = self._tier_of[c] = self._tiers(c)
+        return found
+
+    def _tiers(self, c: Candidate) -> Array:
         if c.serving == "api":
             default = np.where(self.frontier, 3.0, 2.0)  # a hosted model the catalog does not tier: by its slot
             return np.where(np.isnan(ids := _vectorize(self._tier, self.model_ids(c))), default, ids)
@@ -398,12 +417,14 @@ class CostModel:
 
     def _evidence(self, c: Candidate, approach: str) -> tuple[Array, Array]:
         n = self.frame.n
+        if not any(e.approach == approach for group in self.frame.evals for e in group):
+            return np.full(n, np.nan), np.full(n, np.nan)  # nothing measured for this approach anywhere
         columns = [np.broadcast_to(self.frame.eval_group, (n,)), np.broadcast_to(self.tiers(c), (n,)),
                    np.broadcast_to(self.model_ids(c), (n,)),
                    np.broadcast_to(self.api_model, (n,))]  # what an eval that names no model was measured on
         key = np.zeros(n, dtype=np.int64)
         for col in columns:
-            if col.strides == (0,):  # one value for every scenario: it does not split them
+            if col.strides == (0,) or bool((col == col[0]).all()):  # one value for all: it does not split them
                 continue
             values, inverse = np.unique(col, return_inverse=True)
             key = key * len(values) + inverse.reshape(n)
