@@ -140,7 +140,8 @@ class Writer:
         self.confidence: Counter[str] = Counter()
         self.failed = self.decided = self.not_viable = 0
         if format == "csv":
-            self.csv = csv.DictWriter(out, fieldnames=COLUMNS, lineterminator="\n")
+            # Every text cell quoted (a name holding a line break or a bare carriage return stays one cell).
+            self.csv = csv.DictWriter(out, fieldnames=COLUMNS, lineterminator="\n", quoting=csv.QUOTE_NONNUMERIC)
             self.csv.writeheader()
 
     def write(self, record: dict[str, Any]) -> None:
@@ -152,8 +153,7 @@ class Writer:
         else:
             self.failed += 1
         if self.format == "csv":
-            self.csv.writerow({k: "" if v is None else str(v).lower() if isinstance(v, bool) else v
-                               for k, v in record.items()})
+            self.csv.writerow({k: _cell(v) for k, v in record.items()})
         else:
             self.out.write(json.dumps(record, ensure_ascii=False, allow_nan=False) + "\n")
 
@@ -169,6 +169,21 @@ class Writer:
                          if self.confidence[level])
         none = f"; no path meets every must-have for {self.not_viable:,}" if self.not_viable else ""
         return f"{head}. Recommended: {paths}. Confidence: {sure}{none}."
+
+
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")  # OWASP CSV injection: a cell a spreadsheet would evaluate
+
+
+def _cell(value: Any) -> Any:
+    """A value as a CSV cell: numbers as numbers; text (and yes/no) as text, neutralised with a leading apostrophe
+    where a spreadsheet would read it as a formula."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
+    return value
 
 
 def run(source: str, out: IO[str], format: str, *, catalog_path: str | Path | None = None,

@@ -6,7 +6,6 @@ that change), and a profile's `assumptions` override single defaults. The defaul
 """
 
 import re
-import tomllib
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
@@ -14,7 +13,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from .errors import CatalogError, UnknownIdError, did_you_mean
-from .io import describe_validation_error, shown
+from .io import describe_validation_error, read_toml, shown
 from .schema import Assumptions, numeric_fields
 
 CATALOG_PATH = Path(__file__).parent / "data" / "catalog.toml"
@@ -276,16 +275,7 @@ class Catalog(BaseModel):
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
-    try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise CatalogError(f"{shown(path)}: no such catalog file") from None
-    except IsADirectoryError:
-        raise CatalogError(f"{shown(path)}: is a directory, not a catalog file") from None
-    except (OSError, UnicodeDecodeError) as e:
-        raise CatalogError(f"{shown(path)}: cannot read catalog: {e}") from None
-    except tomllib.TOMLDecodeError as e:
-        raise CatalogError(f"{shown(path)}: not valid TOML: {e}") from None
+    return read_toml(path, "catalog", CatalogError)[0]
 
 
 def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:

@@ -4,8 +4,9 @@ Exit codes: 0 success, 1 bad input or a failed check, 2 usage error, 130 interru
 one line in exactly one place, `_Group.invoke`.
 """
 
+import errno
 import json
-import signal
+import os
 import sys
 from enum import StrEnum
 from pathlib import Path
@@ -18,6 +19,8 @@ from . import __version__
 from .errors import AdvisorError
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from pydantic import BaseModel
 
     from .evaluation import Advisor
@@ -37,7 +40,7 @@ class _Group(TyperGroup):
         try:
             return super().invoke(ctx)
         except AdvisorError as e:
-            typer.echo(f"advisor: {'' if e.exit_code == 130 else 'error: '}{e}", err=True)
+            typer.echo(f"advisor: {'' if e.exit_code == 130 else 'error: '}{one_line(str(e))}", err=True)
             raise typer.Exit(e.exit_code) from None
         except KeyboardInterrupt:
             typer.echo("advisor: interrupted", err=True)
@@ -45,6 +48,21 @@ class _Group(TyperGroup):
         except BrokenPipeError:  # `advisor ... | head`: the reader left; not an error worth a traceback
             sys.stderr.close()
             raise typer.Exit(0) from None
+        except OSError as e:  # standard output on a full device, or closed
+            if e.errno in (errno.ENOSPC, errno.EBADF, errno.EIO, errno.EDQUOT):
+                typer.echo(f"advisor: error: cannot write the output: {e.strerror}", err=True)
+                raise typer.Exit(1) from None
+            raise
+
+
+MAX_MESSAGE = 1000  # characters: a message quoting a huge input stays readable
+
+
+def one_line(text: str) -> str:
+    """A message as one line: control characters (newlines, terminal escapes) shown as escapes, at most
+    MAX_MESSAGE characters — so no input can split it, forge an `advisor: …` line or flood the terminal."""
+    shown = "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+    return shown if len(shown) <= MAX_MESSAGE else shown[:MAX_MESSAGE - 1] + "…"
 
 
 app = typer.Typer(cls=_Group, no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
@@ -79,8 +97,8 @@ def _main(version: Annotated[bool, typer.Option("--version", callback=_version, 
 
 ProfileArg = Annotated[str, typer.Argument(metavar="PROFILE", help="Profile JSON file, or - for stdin.")]
 FormatOpt = Annotated[Format, typer.Option("--format", "-f", help="Output format.")]
-OutOpt = Annotated[Path | None, typer.Option("--out", "-o", help="Write to this file (atomically) instead of "
-                                                "stdout.", dir_okay=False)]
+OutOpt = Annotated[str | None, typer.Option("--out", "-o", metavar="PATH", help="Write to this file (atomically) "
+                                               "instead of stdout; it may not be an input of the run.")]
 CatalogOpt = Annotated[Path | None, typer.Option("--catalog", help="TOML file layered over the shipped catalog.",
                                                     dir_okay=False)]
 RulesOpt = Annotated[list[Path] | None, typer.Option(
@@ -88,14 +106,32 @@ RulesOpt = Annotated[list[Path] | None, typer.Option(
     "Repeatable.")]
 
 
-def _emit(text: str, out: Path | None) -> None:
-    from .io import write_atomic
+def _emit(text: str, out: str | Path | None, inputs: "Sequence[str | Path]" = ()) -> None:
+    """Print `text`, or write it to `out` (which must not be one of the run's `inputs`: see io.output_target)."""
+    from .io import shown, write_atomic
 
     if out is None:
         sys.stdout.write(text if text.endswith("\n") else text + "\n")
     else:
-        write_atomic(out, text if text.endswith("\n") else text + "\n")
-        typer.echo(f"advisor: wrote {out}", err=True)
+        write_atomic(out, text if text.endswith("\n") else text + "\n", inputs)
+        typer.echo(f"advisor: wrote {shown(out)}", err=True)
+
+
+def _file_path(text: str, option: str) -> Path:
+    from .errors import InputError
+    from .io import shown
+
+    if not text or text.endswith(("/", os.sep)):
+        raise InputError(f"{option} {shown(text)}: names a directory; give a file name")
+    return Path(text)
+
+
+def _inputs(*paths: "str | Path | None", rules: "list[Path] | None" = None) -> list[str | Path]:
+    """Every file a command reads: its profile, catalog and template, and each rule file under --rules."""
+    found: list[str | Path] = [p for p in paths if p is not None]
+    for entry in rules or ():
+        found += sorted(entry.rglob("*.toml")) if entry.is_dir() else [entry]
+    return found
 
 
 def _json(data: Any) -> str:
@@ -124,7 +160,7 @@ def costs(profile: ProfileArg, format: FormatOpt = Format.markdown, out: OutOpt 
                       "assumptions": [u.model_dump(mode="json") for u in ev.assumptions]})
     else:
         text = advisor.templates.render("costs.md.j2", profile=ev.profile, priced=ev.priced)
-    _emit(text, out)
+    _emit(text, out, _inputs(profile, catalog))
 
 
 @app.command()
@@ -142,10 +178,11 @@ def decide(profile: ProfileArg, format: FormatOpt = Format.markdown, out: OutOpt
         raise InputError("--template applies to --format markdown")
     when = _date(date)
     ev = _advisor(catalog, rules).evaluate(profile)
+    inputs = _inputs(profile, catalog, template, rules=rules)
     if format is Format.json:
-        _emit(_json(ev.decision.model_dump(mode="json")), out)
+        _emit(_json(ev.decision.model_dump(mode="json")), out, inputs)
     else:
-        _emit(ev.memo(date=when, template=template), out)
+        _emit(ev.memo(date=when, template=template), out, inputs)
         if out is not None:  # the memo went to a file: say what it decided, here
             typer.echo(_headline(ev.summary), err=True)
 
@@ -181,7 +218,8 @@ def explain(profile: ProfileArg,
     """Show every rule for each candidate — fired or not — with each clause's actual values and its effect."""
     advisor = _advisor(catalog, rules)
     trace = advisor.evaluate(profile).explain(candidate)
-    _emit(_json(trace) if format is Format.json else advisor.templates.render("explain.md.j2", candidates=trace), out)
+    _emit(_json(trace) if format is Format.json else advisor.templates.render("explain.md.j2", candidates=trace), out,
+          _inputs(profile, catalog, rules=rules))
 
 
 @app.command()
@@ -198,7 +236,7 @@ def sensitivity(profile: ProfileArg,
     advisor = _advisor(catalog, rules)
     result = advisor.evaluate(profile).sensitivity(samples=samples, seed=seed)
     _emit(_json(result.model_dump(mode="json")) if format is Format.json
-          else advisor.templates.render("sensitivity.md.j2", s=result), out)
+          else advisor.templates.render("sensitivity.md.j2", s=result), out, _inputs(profile, catalog, rules=rules))
 
 
 class BatchFormat(StrEnum):
@@ -224,7 +262,7 @@ def batch(source: Annotated[str, typer.Argument(metavar="IN.jsonl", help="One pr
     if out is None:
         writer = run(source, sys.stdout, format.value, catalog_path=catalog, rule_dirs=dirs, jobs=jobs)
     else:
-        with atomic_writer(out) as fh:
+        with atomic_writer(out, _inputs(source, catalog, rules=rules)) as fh:
             writer = run(source, fh, format.value, catalog_path=catalog, rule_dirs=dirs, jobs=jobs)
     typer.echo(f"advisor: {writer.portfolio()}", err=True)
     if writer.failed:
@@ -272,8 +310,8 @@ def list_cmd(dirs: DirArg = None, alone: AloneOpt = False, format: FormatOpt = F
 
 @app.command()
 def interview(
-        out: Annotated[Path, typer.Option("--out", "-o", help="Answers file, saved after every answer; the finished "
-                                          "profile.", dir_okay=False)] = Path("profile.json"),
+        out_text: Annotated[str, typer.Option("--out", "-o", metavar="PATH", help="Answers file, saved after every "
+                                              "answer; the finished profile.")] = "profile.json",
         resume: Annotated[bool, typer.Option("--resume", help="Continue the interrupted interview saved in --out."
                                              )] = False,
         answers: Annotated[Path | None, typer.Option("--answers", help="Pre-fill from this (partial) profile "
@@ -281,18 +319,21 @@ def interview(
                            ] = None,
         defaults: Annotated[bool, typer.Option("--defaults", help="Do not ask: take every schema default (fails "
                                                "naming the questions that have none).")] = False,
-        memo_path: Annotated[Path | None, typer.Option("--memo", help="Where to write the decision memo "
-                                                          "(default: memo.md beside --out).", dir_okay=False)
-                             ] = None,
+        memo_text: Annotated[str | None, typer.Option("--memo", metavar="PATH", help="Where to write the decision "
+                                                         "memo (default: memo.md beside --out).")] = None,
         rules: RulesOpt = None, catalog: CatalogOpt = None) -> None:
     """Answer guided questions about the project; writes the profile and the decision memo, prints the decision."""
     from .interview import conduct
+    from .io import distinct_files, shown
 
+    out = _file_path(out_text, "--out")
+    target = _file_path(memo_text, "--memo") if memo_text is not None else out.parent / "memo.md"
+    # Checked before the first question: the answers, the memo and every input are different files.
+    distinct_files({"--out (the answers)": out, "--memo": target}, _inputs(answers, catalog, rules=rules))
     profile = conduct(out, resume=resume, answers=answers, use_defaults=defaults)
     ev = _advisor(catalog, rules).evaluate(profile)
-    target = memo_path or out.parent / "memo.md"
-    _emit(ev.memo(), target)
-    typer.echo(f"advisor: profile saved to {out}", err=True)
+    _emit(ev.memo(), target, _inputs(out, answers, catalog, rules=rules))
+    typer.echo(f"advisor: profile saved to {shown(out)}", err=True)
     rec = ev.decision.recommendation
     _emit(f"{rec.id} (confidence {rec.confidence}) — {rec.summary} Memo: {target}", None)
 
@@ -417,18 +458,3 @@ def latency(model: Annotated[str, typer.Option("--model", help="Hosted model id,
                               f"Output speed:      {r.output_tokens_per_s:,.0f} tokens/s (median)",
                               f"Whole call:        {r.p50_ms:,.0f} ms median, {r.p95_ms:,.0f} ms p95",
                               f"Basis:             {r.basis}"])
-
-
-def _terminated(signum: int, frame: Any) -> None:
-    raise KeyboardInterrupt
-
-
-def main() -> None:
-    """Console-script entry point. SIGTERM (a CI timeout, `kill`) is treated like Ctrl-C, so atomic writes clean up
-    their temporary files, the interview keeps its answers, and the exit code is 130."""
-    signal.signal(signal.SIGTERM, _terminated)
-    try:
-        app()
-    except KeyboardInterrupt:  # raised outside a command (e.g. while importing)
-        sys.stderr.write("advisor: interrupted\n")
-        sys.exit(130)

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import contextlib
 import os
+import stat
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from .errors import InputError, did_you_mean
+from .errors import AdvisorError, InputError, did_you_mean
 
 if TYPE_CHECKING:
     from .schema import Profile
@@ -114,6 +115,12 @@ def open_input(source: str | Path, what: str = "input") -> Iterator[IO[bytes]]:
         return
     name = shown(source)
     try:
+        st = os.stat(source)
+        if stat.S_ISDIR(st.st_mode):
+            raise IsADirectoryError
+        if not stat.S_ISREG(st.st_mode):
+            raise InputError(f"{name}: is not a regular file (a device, pipe or socket); give a file, or - for "
+                             f"standard input")
         fh = Path(source).open("rb")
     except FileNotFoundError:
         raise InputError(f"{name}: no such {what} file{_shipped_hint(Path(source), what)}") from None
@@ -150,6 +157,24 @@ def read_text(source: str | Path, what: str = "input") -> tuple[str, str]:
         raise InputError(f"{name}: not UTF-8 text (bad byte at offset {e.start})") from None
 
 
+def read_toml(path: str | Path, what: str, error: type[AdvisorError] = InputError) -> tuple[dict[str, Any], str]:
+    """(data, text) of a TOML file under the input policy (a regular file, at most MAX_INPUT_BYTES, UTF-8 with or
+    without a BOM); any problem — unreadable, not TOML, nested or numbered beyond what the parser takes — is one
+    `error` naming the file."""
+    import tomllib
+
+    try:
+        text, name = read_text(path, what)
+    except InputError as e:
+        raise error(str(e)) from None
+    try:
+        return tomllib.loads(text), text
+    except tomllib.TOMLDecodeError as e:
+        raise error(f"{name}: not valid TOML: {e}") from None
+    except (RecursionError, ValueError, MemoryError) as e:  # nesting or a number too large to parse
+        raise error(f"{name}: not a usable {what}: {type(e).__name__}: {str(e)[:200]}") from None
+
+
 def parse_model(model: type[M], text: str, name: str) -> M:
     """Validate JSON text against `model`; a failure is one InputError naming the file and the fields."""
     try:
@@ -168,17 +193,53 @@ def validate_data(model: type[M], data: Any, name: str) -> M:
         raise InputError(f"{name}: {describe_validation_error(e, model)}") from None
 
 
+def output_target(path: str | Path, inputs: Iterable[str | Path] = ()) -> Path:
+    """The file an output to `path` may replace, or one InputError saying why not (DESIGN §9, SECURITY.md): only a
+    regular file is ever written — a path that names a directory (or ends in /), a device, a pipe or a socket is
+    refused, and so is any file that is also an input of the run (the same file by device and inode, whatever the
+    spelling). A symlink to a regular file is written through: the link stays and its target gets the content."""
+    text = str(path)
+    if not text or text.endswith(("/", os.sep)):
+        raise InputError(f"{shown(path)}: names a directory; --out needs a file name")
+    target = Path(path)
+    try:
+        st = os.stat(target)  # follows a symlink to what it names
+    except FileNotFoundError:
+        if target.is_symlink():
+            raise InputError(f"{shown(target)}: is a symlink to nothing; give the file itself") from None
+        st = None
+    except OSError as e:
+        raise InputError(f"{shown(target)}: cannot write: {e.strerror or e}") from None
+    if st is not None:
+        if stat.S_ISDIR(st.st_mode):
+            raise InputError(f"{shown(target)}: is a directory; --out needs a file path")
+        if not stat.S_ISREG(st.st_mode):
+            raise InputError(f"{shown(target)}: is not a regular file (a device, pipe or socket); advisor writes "
+                             f"only regular files")
+        for source in inputs:
+            if str(source) == "-":
+                continue
+            try:
+                same = os.path.samefile(source, target)
+            except OSError:
+                same = False
+            if same:
+                raise InputError(f"{shown(target)}: is also an input of this run ({shown(source)}); writing it "
+                                 f"would destroy that input — choose another output file")
+    return target.resolve() if target.is_symlink() else target
+
+
 @contextlib.contextmanager
-def atomic_writer(path: str | Path) -> Iterator[IO[str]]:
+def atomic_writer(path: str | Path, inputs: Iterable[str | Path] = ()) -> Iterator[IO[str]]:
     """A text file handle whose content replaces `path` only when the block completes: a temporary file in the same
     directory, fsynced, then renamed. On any failure or interruption the temporary file is removed and `path` keeps
-    its previous content."""
-    target = Path(path)
+    its previous content. `path` must pass `output_target` (`inputs`: the files this run reads)."""
+    target = output_target(path, inputs)
     directory = target.parent if str(target.parent) else Path(".")
-    if target.is_dir():
-        raise InputError(f"{shown(target)}: is a directory; --out needs a file path")
     try:
-        fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{target.name}.", suffix=".tmp")
+        # The temporary name starts like the target's (for people looking at the directory) but stays short, so a
+        # target with a name near the file system's limit still gets one.
+        fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{target.name[:40]}.", suffix=".tmp")
     except FileNotFoundError:
         raise InputError(f"{shown(target)}: directory {shown(directory)} does not exist") from None
     except OSError as e:
@@ -197,9 +258,28 @@ def atomic_writer(path: str | Path) -> Iterator[IO[str]]:
         raise
 
 
-def write_atomic(path: str | Path, text: str) -> None:
+def distinct_files(outputs: dict[str, str | Path], inputs: Iterable[str | Path]) -> None:
+    """One InputError if two of the named outputs are the same file, or one of them is an input (before any work
+    starts, so nothing is lost)."""
+    seen: dict[str, str] = {}
+    for label, path in outputs.items():
+        resolved = str(Path(path).resolve())
+        if resolved in seen:
+            raise InputError(f"{label} and {seen[resolved]} are the same file ({shown(path)}); give them different "
+                             f"paths")
+        seen[resolved] = label
+    for path in outputs.values():
+        if Path(path).exists():
+            output_target(path, inputs)
+        else:
+            for source in inputs:
+                if str(source) != "-" and str(Path(source).resolve()) == str(Path(path).resolve()):
+                    raise InputError(f"{shown(path)}: is also an input of this run; choose another output file")
+
+
+def write_atomic(path: str | Path, text: str, inputs: Iterable[str | Path] = ()) -> None:
     """Write via a temporary file in the same directory and rename: readers never see a half-written file."""
-    with atomic_writer(path) as fh:
+    with atomic_writer(path, inputs) as fh:
         fh.write(text)
 
 

@@ -15,7 +15,6 @@ import ast
 import functools
 import hashlib
 import operator
-import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cache, cached_property
@@ -28,7 +27,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from .candidates import ADAPTATIONS, SERVINGS, Candidate, all_candidates
 from .errors import RuleError, did_you_mean
 from .frame import EVAL_FACTS, Array
-from .io import describe_validation_error, shown
+from .io import describe_validation_error, read_toml, shown
 from .resources import shipped
 from .schema import BOOL, NUMBER, STR, Kind, kinds_of, profile_fields
 
@@ -544,18 +543,15 @@ def _rule_files(directory: Path) -> list[Path]:
         raise RuleError(f"{shown(directory)}: no such rules directory")
     if directory.is_file():
         return [directory]
+    if not directory.is_dir():
+        raise RuleError(f"{shown(directory)}: is not a rules directory or file (a device, pipe or socket)")
     return sorted(directory.glob("*.toml"))
 
 
 def _load_file(path: Path, fields: Mapping[str, Kind]) -> tuple[list[Rule], dict[str, Any], bytes]:
     """Rules, the raw `[ruleset]` table (checked once merged) and the file's bytes (for the digest)."""
-    try:
-        raw = path.read_bytes()
-        data = tomllib.loads(raw.decode("utf-8"))
-    except (OSError, UnicodeDecodeError) as e:
-        raise RuleError(f"{shown(path)}: cannot read rule file: {e}") from None
-    except tomllib.TOMLDecodeError as e:
-        raise RuleError(f"{shown(path)}: not valid TOML: {e}") from None
+    data, text = read_toml(path, "rule", RuleError)
+    raw = text.encode()
     unknown = set(data) - {"rule", "ruleset"}
     if unknown:
         raise RuleError(f"{shown(path)}: unknown top-level key {sorted(unknown)[0]!r} (expected [[rule]] or [ruleset])")
