@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import math
 import re
+import signal
+import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -21,16 +25,32 @@ if TYPE_CHECKING:
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+!|~&])")
 
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2066-\u2069]")
+
+
+def _one_line(value: Any) -> str:
+    """One line with no control characters (terminal escapes, bidi overrides): safe for a terminal and a file."""
+    return " ".join(_CONTROL.sub(" ", str(value)).split())
+
+
 def md(value: Any) -> str:
     """Text from a profile, made inert in Markdown: one line, every markup character backslash-escaped (CommonMark),
     so no markup, HTML, entity or table break survives and `Q&A` still reads `Q&A`."""
-    text = " ".join(str(value).split())
-    return _MD_SPECIAL.sub(r"\\\1", text)
+    return _MD_SPECIAL.sub(r"\\\1", _one_line(value))
+
+
+_INERT = re.compile(r"([\\`<>\[\]|&])")
+
+
+def inert(value: Any) -> str:
+    """Editable text we ship or a rule pack brings (a rule's why, a catalog source, a GPU name): one line, with
+    links, HTML, entities, code and table breaks escaped, while ordinary punctuation stays readable."""
+    return _INERT.sub(r"\\\1", _one_line(value))
 
 
 def cell(value: Any) -> str:
-    """Our own text (rule `why`, sources) inside a table cell: one line, pipes escaped."""
-    return " ".join(str(value).split()).replace("|", "\\|")
+    """Text inside a table cell: `inert`, so a pipe cannot break the table."""
+    return inert(value)
 
 
 def applies(a: Any) -> str:
@@ -83,7 +103,7 @@ def values(d: dict[str, Any]) -> str:
 MAX_RENDER_SECONDS = 5.0  # the shipped memo renders in ~20 ms
 MAX_OUTPUT_CHARS = 10_000_000  # the shipped memo is ~30 kB
 MAX_EXPONENT = 1000
-FILTERS = dict(usd=usd, num=num, pct=pct, ms=ms, md=md, cell=cell, applies=applies, value=value, values=values,
+FILTERS = dict(usd=usd, num=num, pct=pct, ms=ms, md=md, inert=inert, cell=cell, applies=applies, value=value, values=values,
                change_value=change_value)
 
 
@@ -113,7 +133,11 @@ class Templates:
                 raise SecurityError(f"rendering took longer than {MAX_RENDER_SECONDS:g} s")
 
         class Sandbox(ImmutableSandboxedEnvironment):
-            intercepted_binops = frozenset({"*", "**"})
+            intercepted_binops = frozenset({"*", "**", "%", "+"})
+
+            def is_safe_attribute(self, obj, attr, value):  # type: ignore[no-untyped-def]
+                # pydantic's model_* methods (model_dump_json(indent=10**6), model_copy, …) are not for templates
+                return not attr.startswith("model_") and super().is_safe_attribute(obj, attr, value)
 
             def call(self, __context, __obj, *args, **kwargs):  # type: ignore[no-untyped-def]
                 tick()
@@ -137,7 +161,7 @@ class Templates:
                                 and len(seq) * n > MAX_OUTPUT_CHARS):
                             raise SecurityError(f"repeating a value {n} times would exceed {MAX_OUTPUT_CHARS:,} "
                                                 f"characters")
-                return super().call_binop(context, operator, left, right)
+                return sized(super().call_binop(context, operator, left, right))
 
         self.env = Sandbox(loader=FileSystemLoader(str(shipped("templates"))), undefined=StrictUndefined,
                            trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True, autoescape=False)
@@ -145,10 +169,19 @@ class Templates:
 
     def render(self, template: str, *, source: str | None = None, **context: Any) -> str:
         """Render a shipped template by name, or `source` (a user's template text, named `template` in errors)."""
+        self.deadline = time.monotonic() + MAX_RENDER_SECONDS
+        try:
+            with _watchdog(MAX_RENDER_SECONDS):
+                return self._render(template, source, context)
+        except _Overtime:
+            raise TemplateError(f"{template}: refused, rendering took longer than {MAX_RENDER_SECONDS:g} s") from None
+        finally:
+            self.deadline = math.inf
+
+    def _render(self, template: str, source: str | None, context: dict[str, Any]) -> str:
         import jinja2
         from jinja2.exceptions import SecurityError
 
-        self.deadline = time.monotonic() + MAX_RENDER_SECONDS
         try:
             compiled = self.env.get_template(template) if source is None else self.env.from_string(source)
             out, size = [], 0
@@ -169,8 +202,36 @@ class Templates:
                                 ) from None
         except jinja2.TemplateError as e:
             raise TemplateError(f"{template}: {e}") from None
-        finally:
-            self.deadline = math.inf
+        except MemoryError:
+            raise TemplateError(f"{template}: refused, it needed more memory than a memo can") from None
+        except (OverflowError, ValueError, TypeError, ArithmeticError, LookupError) as e:
+            # an error inside the sandbox (a range too big, a bad format string, a division by zero): the template's
+            raise TemplateError(f"{template}: {type(e).__name__}: {str(e)[:300]}") from None
+
+
+class _Overtime(BaseException):
+    """Raised into a render that outlived its time limit (a BaseException, so a template cannot catch it)."""
+
+
+@contextlib.contextmanager
+def _watchdog(seconds: float) -> Iterator[None]:
+    """Interrupt the block after `seconds` of wall time, whatever it is doing in Python (a loop, a long filter):
+    a real-time timer signal, where this is the main thread of a process that allows one; elsewhere the sandbox's
+    own checks on every call, lookup and operator remain."""
+    if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "setitimer"):
+        yield
+        return
+
+    def overtime(signum: int, frame: Any) -> None:
+        raise _Overtime
+
+    previous = signal.signal(signal.SIGALRM, overtime)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
 
 
 # -- the decision memo ------------------------------------------------------------------------------------------------
@@ -240,9 +301,9 @@ def hardware(r: Any, catalog: Any, months: int) -> str:
     size = f"{num(m.params)} parameters"
     if m.kind == "device":
         gb = m.params * {"bf16": 2, "fp16": 2, "fp8": 1, "int8": 1, "int4": 0.5}.get(m.precision or "", 2) / 1e9
-        return (f"`{m.id}` ({size}, {m.precision}, {gb:.2g} GB) on {article(catalog.devices[m.device].name)}"
+        return (f"`{m.id}` ({size}, {m.precision}, {gb:.2g} GB) on {article(inert(catalog.devices[m.device].name))}"
                 if m.device in catalog.devices else f"`{m.id}` ({size}) on the device")
-    gpu = catalog.gpus[m.gpu].name if m.gpu in catalog.gpus else m.gpu
+    gpu = inert(catalog.gpus[m.gpu].name if m.gpu in catalog.gpus else m.gpu)
     text = (f"`{m.id}` ({size}) at {m.precision} on {m.gpus_per_replica} × {gpu} per replica, "
             f"{m.batch_per_replica} requests at a time")
     if f.replicas_first:

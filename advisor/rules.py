@@ -367,7 +367,8 @@ class Policy(BaseModel):
     """The `[ruleset]` table: the rule set's identity and how judgments become points (see engine.py)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
-    version: str = Field(default="unversioned", min_length=1)
+    # shown in every memo's front matter and JSON: a plain token, never a line break or markup
+    version: str = Field(default="unversioned", pattern=r"^[A-Za-z0-9][A-Za-z0-9._+-]{0,39}$")
     cost_weight: float = Field(default=10, ge=0, le=1000, allow_inf_nan=False)
     cost_cap: float = Field(default=40, ge=0, le=10000, allow_inf_nan=False)
     cost_source: str = "advisor scoring policy: each doubling of total cost over the cheapest viable path"
