@@ -103,8 +103,8 @@ def values(d: dict[str, Any]) -> str:
 MAX_RENDER_SECONDS = 5.0  # the shipped memo renders in ~20 ms
 MAX_OUTPUT_CHARS = 10_000_000  # the shipped memo is ~30 kB
 MAX_EXPONENT = 1000
-FILTERS = dict(usd=usd, num=num, pct=pct, ms=ms, md=md, inert=inert, cell=cell, applies=applies, value=value, values=values,
-               change_value=change_value)
+FILTERS = dict(usd=usd, num=num, pct=pct, ms=ms, md=md, inert=inert, cell=cell, applies=applies, value=value,
+               values=values, change_value=change_value)
 
 
 class Templates:
