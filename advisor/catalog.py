@@ -8,7 +8,7 @@ that change), and a profile's `assumptions` override single defaults. The defaul
 import re
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -34,11 +34,12 @@ class _Entry(BaseModel):
 
 class GPU(_Entry):
     name: str
-    bf16_tflops: float = Field(gt=0, le=1e6, description="peak dense BF16 TFLOP/s")
-    fp8_tflops: float | None = Field(default=None, gt=0, le=1e6, description="peak dense FP8 TFLOP/s, if it has FP8")
-    bandwidth_tbs: float = Field(gt=0, le=1e3, description="memory bandwidth, TB/s")
-    memory_gb: float = Field(gt=0, le=1e5)
-    hourly_usd: float = Field(gt=0, le=1e4, description="on-demand USD per GPU-hour")
+    # Bounded like profile numbers: wide enough for any real accelerator, narrow enough that no cost overflows.
+    bf16_tflops: float = Field(ge=1, le=1e6, description="peak dense BF16 TFLOP/s")
+    fp8_tflops: float | None = Field(default=None, ge=1, le=1e6, description="peak dense FP8 TFLOP/s, if it has FP8")
+    bandwidth_tbs: float = Field(ge=0.01, le=1e3, description="memory bandwidth, TB/s")
+    memory_gb: float = Field(ge=1, le=1e5)
+    hourly_usd: float = Field(ge=0.01, le=1e4, description="on-demand USD per GPU-hour")
     nvlink: bool = Field(default=True, description="GPUs of a node talk over NVLink/Infinity Fabric, not PCIe")
     software_efficiency: float = Field(default=1.0, gt=0, le=1, description="serving stack maturity, fitted")
     training_mfu_10b: float = Field(gt=0, le=1, description="training MFU of a 10B model on this generation, fitted")
@@ -71,8 +72,8 @@ class Device(_Entry):
     at its effective parameter·token rate."""
 
     name: str
-    bandwidth_gbs: float = Field(gt=0, le=1e5, description="effective memory bandwidth for decode")
-    prefill_param_tokens_per_s: float = Field(gt=0, le=1e18)
+    bandwidth_gbs: float = Field(ge=0.1, le=1e5, description="effective memory bandwidth for decode")
+    prefill_param_tokens_per_s: float = Field(ge=1e6, le=1e18)
     max_weight_gb: float = Field(gt=0, le=1e4)
 
 
@@ -93,10 +94,10 @@ class LatencyModel(_Entry):
 
 
 class FineTuneAPI(_Entry):
-    training_usd_per_mtok: float = Field(ge=0)
-    input_usd_per_mtok: float = Field(ge=0)
-    cached_input_usd_per_mtok: float = Field(ge=0)
-    output_usd_per_mtok: float = Field(ge=0)
+    training_usd_per_mtok: float = Field(ge=0, le=1e5)
+    input_usd_per_mtok: float = Field(ge=0, le=1e5)
+    cached_input_usd_per_mtok: float = Field(ge=0, le=1e5)
+    output_usd_per_mtok: float = Field(ge=0, le=1e5)
 
 
 class OpenModel(_Entry):
@@ -126,8 +127,8 @@ class Unknown(_Entry):
     names the field in its warnings."""
 
     label: str = Field(min_length=1)
-    low: float | str
-    high: float | str
+    low: Annotated[float, Field(ge=-1e15, le=1e15, allow_inf_nan=False)] | str
+    high: Annotated[float, Field(ge=-1e15, le=1e15, allow_inf_nan=False)] | str
 
 
 class Default(_Entry):
@@ -141,8 +142,8 @@ class Spread(_Entry):
 
     model_config = ConfigDict(strict=False)
     label: str = Field(min_length=1)
-    low: float
-    high: float
+    low: float = Field(ge=-1e12, le=1e12, allow_inf_nan=False)
+    high: float = Field(ge=-1e12, le=1e12, allow_inf_nan=False)
     scale: Literal["factor", "shift", "absolute"]
 
     @model_validator(mode="after")

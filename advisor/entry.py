@@ -4,6 +4,7 @@ output never fails for want of a character the locale's encoding lacks."""
 
 import signal
 import sys
+import warnings
 from typing import Any
 
 
@@ -16,6 +17,9 @@ def main() -> None:
     interview keeps its answers, and the exit code is 130."""
     try:
         signal.signal(signal.SIGTERM, _terminated)
+        # An extreme number in a scenario becomes inf or unknown in the arithmetic, and the rules judge it; numpy's
+        # warning about it is not a message for the person at the terminal.
+        warnings.filterwarnings("ignore", category=RuntimeWarning)
         for stream in (sys.stdout, sys.stderr):
             reconfigure = getattr(stream, "reconfigure", None)
             if reconfigure is not None:  # "—" under LC_ALL=C or PYTHONIOENCODING=ascii: escaped, not a crash

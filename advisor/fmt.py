@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import math
 
-from .errors import TemplateError
-
 
 def usd(value: float | None) -> str:
     """Money as people read it: $1.2M, $18,400, $950, $0.0031."""
-    if value is None:
+    if value is None or math.isnan(value):
         return "n/a"
-    if not math.isfinite(value):
-        raise TemplateError(f"cannot format non-finite amount {value!r}")
+    if math.isinf(value):  # an amount beyond any float: say so rather than fail the whole memo
+        return "beyond any budget" if value > 0 else "−beyond any budget"
     sign, v = ("-" if value < 0 else ""), abs(value)
     if v >= 1e15:
         return f"{sign}${v:.2e}"

@@ -24,7 +24,7 @@ from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
 
 from .errors import InputError, Interrupted, NoTerminal, did_you_mean
 from .io import describe_validation_error, load_profile, read_text, write_atomic
-from .schema import SCHEMA_VERSION, Eval, Profile, Ranges
+from .schema import SCHEMA_VERSION, Eval, Priorities, Profile, Ranges
 
 Answers = dict[str, Any]
 
@@ -203,6 +203,8 @@ def _set(answers: Answers, path: str, value: Any) -> None:
 # -- the answers file ---------------------------------------------------------------------------------------------
 
 _RANGES = TypeAdapter(Ranges)
+_NOT_ASKED: dict[str, TypeAdapter[Any]] = {"quality.evals": TypeAdapter(list[Eval]),
+                                          "preferences.priorities": TypeAdapter(Priorities)}
 
 
 def load_answers(path: str | Path) -> Answers:
@@ -213,6 +215,8 @@ def load_answers(path: str | Path) -> Answers:
         data = json.loads(text)
     except json.JSONDecodeError as e:
         raise InputError(f"{name}: not valid JSON: {e.msg} at line {e.lineno} column {e.colno}") from None
+    except (RecursionError, ValueError) as e:  # nested too deep, or a number of thousands of digits
+        raise InputError(f"{name}: not a usable answers file: {str(e)[:120]}") from None
     if not isinstance(data, dict):
         raise InputError(f"{name}: an answers file is a JSON object like a profile, not {type(data).__name__}")
     by_path = {q.path: q for q in questions()}
@@ -245,6 +249,11 @@ def load_answers(path: str | Path) -> Answers:
                     value = q.check(value)
                 except ValueError as e:
                     raise InputError(f"{name}: {path}: {e} (got {value!r})") from None
+            elif path in _NOT_ASKED:  # not asked one by one, but checked now all the same
+                try:
+                    _NOT_ASKED[path].validate_python(value)
+                except ValidationError as e:
+                    raise InputError(f"{name}: {path}: {describe_validation_error(e)}") from None
             answers.setdefault(section, {})[field_name] = value
     return answers
 

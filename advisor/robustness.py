@@ -446,7 +446,7 @@ def analyse(ev: "Evaluation", *, samples: int | None = None, seed: int | None = 
     if not 1 <= samples <= MAX_SAMPLES:
         raise InputError(f"--samples: must be between 1 and {MAX_SAMPLES:,} (got {samples})")
     if not 0 <= seed < 2**63:
-        raise InputError(f"--seed: must be a whole number ≥ 0 (got {seed})")
+        raise InputError(f"--seed: must be a whole number from 0 to 2^63 − 1 (got {seed})")
     o = ev.run.winners
     winner = ev.summary.recommendation
     top = [IDS[i] for i in o.order[:, 0].tolist() if o.eligible[i, 0]][:TOP] or [winner]

@@ -533,7 +533,11 @@ class RuleSet:
                 if missing:
                     failures.append(f"{rule.file}: rule {rule.id}: example {i} lacks {', '.join(sorted(set(missing)))}")
                     continue
-                got = bool(rule.fires(context(ex.given, fields)))
+                try:
+                    got = bool(rule.fires(context(ex.given, fields)))
+                except RuleError as e:
+                    failures.append(f"{rule.file}: rule {rule.id}: example {i}: {e}")
+                    continue
                 if got != ex.fires:
                     failures.append(f"{rule.file}: rule {rule.id}: example {i} expected fires={ex.fires}, got {got}")
         return failures

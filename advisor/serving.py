@@ -62,11 +62,12 @@ def request_ms(calls: Array, ttft_ms: Array, generation_ms: Array, extra_ms: Arr
     given median time to first token and generation time, each after `extra_ms` (retrieval). Independent calls'
     delays add, but their tails do not all coincide: the request's p95 is the sum of the medians plus the calls'
     p95-over-median excesses added in quadrature (as standard deviations of independent delays add)."""
-    first_excess = ttft_ms * (latency.ttft_p95_over_median - 1)
-    call_excess = first_excess + generation_ms * (latency.generation_p95_over_median - 1)
-    call = ttft_ms + generation_ms + extra_ms
-    first = (calls - 1) * call + ttft_ms + extra_ms + np.sqrt((calls - 1) * call_excess**2 + first_excess**2)
-    full = calls * call + np.sqrt(calls) * call_excess
+    with np.errstate(over="ignore", invalid="ignore"):
+        first_excess = ttft_ms * (latency.ttft_p95_over_median - 1)
+        call_excess = first_excess + generation_ms * (latency.generation_p95_over_median - 1)
+        call = ttft_ms + generation_ms + extra_ms
+        first = (calls - 1) * call + ttft_ms + extra_ms + np.sqrt((calls - 1) * call_excess**2 + first_excess**2)
+        full = calls * call + np.sqrt(calls) * call_excess
     return np.asarray(first), np.asarray(full)
 
 
