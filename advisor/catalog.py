@@ -10,7 +10,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, field_validator, model_validator
 
 from .errors import CatalogError, UnknownIdError, did_you_mean
 from .io import describe_validation_error, read_toml, shown
@@ -153,18 +153,22 @@ class Spread(_Entry):
         return self
 
 
+# An id names an entry in profiles, JSON and memo code spans: a plain token, never text that could break them.
+Id = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:/+-]{0,63}$")]
+
+
 class Catalog(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     price_timestamp: datetime
-    gpus: dict[str, GPU] = Field(min_length=1)
-    fine_tune_api: dict[str, FineTuneAPI]
+    gpus: dict[Id, GPU] = Field(min_length=1)
+    fine_tune_api: dict[Id, FineTuneAPI]
     serving: Serving
     training: Training
-    devices: dict[str, Device] = Field(min_length=1)
-    api_latency: dict[str, ApiLatency] = Field(min_length=1)
+    devices: dict[Id, Device] = Field(min_length=1)
+    api_latency: dict[Id, ApiLatency] = Field(min_length=1)
     latency_model: LatencyModel
-    open_models: dict[str, OpenModel] = Field(min_length=1)
-    hosted_models: dict[str, HostedModel]
+    open_models: dict[Id, OpenModel] = Field(min_length=1)
+    hosted_models: dict[Id, HostedModel]
     hosted_tier_prices: PriceTiers
     defaults: dict[str, Default]
     uncertainty: dict[str, Spread] = {}

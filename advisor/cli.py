@@ -19,7 +19,7 @@ from . import __version__
 from .errors import AdvisorError
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Callable, Sequence
 
     from pydantic import BaseModel
 
@@ -50,7 +50,7 @@ class _Group(TyperGroup):
             raise typer.Exit(0) from None
         except OSError as e:  # standard output on a full device, or closed
             if e.errno in (errno.ENOSPC, errno.EBADF, errno.EIO, errno.EDQUOT):
-                typer.echo(f"advisor: error: cannot write the output: {e.strerror}", err=True)
+                typer.echo(f"advisor: error: cannot write to standard output: {e.strerror}", err=True)
                 raise typer.Exit(1) from None
             raise
 
@@ -98,7 +98,7 @@ def _main(version: Annotated[bool, typer.Option("--version", callback=_version, 
 ProfileArg = Annotated[str, typer.Argument(metavar="PROFILE", help="Profile JSON file, or - for stdin.")]
 FormatOpt = Annotated[Format, typer.Option("--format", "-f", help="Output format.")]
 OutOpt = Annotated[str | None, typer.Option("--out", "-o", metavar="PATH", help="Write to this file (atomically) "
-                                               "instead of stdout; it may not be an input of the run.")]
+                                               "instead of stdout (- is stdout); it may not be an input of the run.")]
 CatalogOpt = Annotated[Path | None, typer.Option("--catalog", help="TOML file layered over the shipped catalog.",
                                                     dir_okay=False)]
 RulesOpt = Annotated[list[Path] | None, typer.Option(
@@ -106,14 +106,19 @@ RulesOpt = Annotated[list[Path] | None, typer.Option(
     "Repeatable.")]
 
 
-def _emit(text: str, out: str | Path | None, inputs: "Sequence[str | Path]" = ()) -> None:
-    """Print `text`, or write it to `out` (which must not be one of the run's `inputs`: see io.output_target)."""
-    from .io import shown, write_atomic
+def _emit(text: "str | Callable[[], str]", out: str | Path | None, inputs: "Sequence[str | Path]" = ()) -> None:
+    """Print `text` (no `out`, or `-`), or write it to `out` — which must not be one of the run's `inputs` (see
+    io.output_target). `text` may be a function that makes it: a refused `out` is then refused before the work."""
+    from .io import output_target, shown, write_atomic
 
-    if out is None:
-        sys.stdout.write(text if text.endswith("\n") else text + "\n")
+    if out is not None and str(out) != "-":
+        output_target(out, inputs)
+    body = text() if callable(text) else text
+    body = body if body.endswith("\n") else body + "\n"
+    if out is None or str(out) == "-":
+        sys.stdout.write(body)
     else:
-        write_atomic(out, text if text.endswith("\n") else text + "\n", inputs)
+        write_atomic(out, body, inputs)
         typer.echo(f"advisor: wrote {shown(out)}", err=True)
 
 
@@ -123,6 +128,8 @@ def _file_path(text: str, option: str) -> Path:
 
     if not text or text.endswith(("/", os.sep)):
         raise InputError(f"{option} {shown(text)}: names a directory; give a file name")
+    if text == "-":
+        raise InputError(f"{option} -: the interview writes this to a file; give a file name")
     return Path(text)
 
 
@@ -155,11 +162,13 @@ def costs(profile: ProfileArg, format: FormatOpt = Format.markdown, out: OutOpt 
     """Price every candidate path of a profile: upfront, monthly, TCO, per request, latency, break-even."""
     advisor = _advisor(catalog)
     ev = advisor.evaluate(profile)
-    if format is Format.json:
-        text = _json({"candidates": [x.model_dump(mode="json") for x in ev.priced],
-                      "assumptions": [u.model_dump(mode="json") for u in ev.assumptions]})
-    else:
-        text = advisor.templates.render("costs.md.j2", profile=ev.profile, priced=ev.priced)
+
+    def text() -> str:
+        if format is Format.json:
+            return _json({"candidates": [x.model_dump(mode="json") for x in ev.priced],
+                          "assumptions": [u.model_dump(mode="json") for u in ev.assumptions]})
+        return advisor.templates.render("costs.md.j2", profile=ev.profile, priced=ev.priced)
+
     _emit(text, out, _inputs(profile, catalog))
 
 
@@ -180,9 +189,9 @@ def decide(profile: ProfileArg, format: FormatOpt = Format.markdown, out: OutOpt
     ev = _advisor(catalog, rules).evaluate(profile)
     inputs = _inputs(profile, catalog, template, rules=rules)
     if format is Format.json:
-        _emit(_json(ev.decision.model_dump(mode="json")), out, inputs)
+        _emit(lambda: _json(ev.decision.model_dump(mode="json")), out, inputs)
     else:
-        _emit(ev.memo(date=when, template=template), out, inputs)
+        _emit(lambda: ev.memo(date=when, template=template), out, inputs)
         if out is not None:  # the memo went to a file: say what it decided, here
             typer.echo(_headline(ev.summary), err=True)
 
@@ -217,9 +226,13 @@ def explain(profile: ProfileArg,
             catalog: CatalogOpt = None) -> None:
     """Show every rule for each candidate — fired or not — with each clause's actual values and its effect."""
     advisor = _advisor(catalog, rules)
-    trace = advisor.evaluate(profile).explain(candidate)
-    _emit(_json(trace) if format is Format.json else advisor.templates.render("explain.md.j2", candidates=trace), out,
-          _inputs(profile, catalog, rules=rules))
+    ev = advisor.evaluate(profile)
+
+    def text() -> str:
+        trace = ev.explain(candidate)
+        return _json(trace) if format is Format.json else advisor.templates.render("explain.md.j2", candidates=trace)
+
+    _emit(text, out, _inputs(profile, catalog, rules=rules))
 
 
 @app.command()
@@ -234,9 +247,14 @@ def sensitivity(profile: ProfileArg,
     the winner flips, and Monte Carlo shares of first place with TCO percentiles. Ranges come from the profile's
     `uncertainty` section, else the catalog's sourced defaults."""
     advisor = _advisor(catalog, rules)
-    result = advisor.evaluate(profile).sensitivity(samples=samples, seed=seed)
-    _emit(_json(result.model_dump(mode="json")) if format is Format.json
-          else advisor.templates.render("sensitivity.md.j2", s=result), out, _inputs(profile, catalog, rules=rules))
+    ev = advisor.evaluate(profile)
+
+    def text() -> str:
+        result = ev.sensitivity(samples=samples, seed=seed)
+        return (_json(result.model_dump(mode="json")) if format is Format.json
+                else advisor.templates.render("sensitivity.md.j2", s=result))
+
+    _emit(text, out, _inputs(profile, catalog, rules=rules))
 
 
 class BatchFormat(StrEnum):
@@ -259,7 +277,7 @@ def batch(source: Annotated[str, typer.Argument(metavar="IN.jsonl", help="One pr
     from .io import atomic_writer
 
     dirs = tuple(rules or ())
-    if out is None:
+    if out is None or out == "-":
         writer = run(source, sys.stdout, format.value, catalog_path=catalog, rule_dirs=dirs, jobs=jobs)
     else:
         with atomic_writer(out, _inputs(source, catalog, rules=rules)) as fh:

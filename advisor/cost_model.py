@@ -761,14 +761,24 @@ class LatencyEstimate(BaseModel):
     basis: str  # the latency table's source, or the fallback taken for a model it lacks
 
 
+# The largest values the estimates take, as the profile and catalog bound them: a model of 10^13 parameters, a
+# corpus of 10^15 tokens, $10,000 a GPU-hour, 10^8 tokens a request, 10^12 requests.
+HIGHEST = dict(params=1e13, tokens=1e15, gpu_hourly_usd=1e4, mfu=1.0, input_tokens=10**8, output_tokens=10**8,
+               cached_tokens=10**8, requests=10**12, concurrency=65536)
+
+
 def _positive(name: str, value: float) -> None:
-    if not (isinstance(value, (int, float)) and math.isfinite(value) and value > 0):
-        raise InputError(f"--{name.replace('_', '-')}: must be a positive finite number (got {value!r})")
+    highest = HIGHEST[name]
+    if not (isinstance(value, (int, float)) and math.isfinite(value) and 0 < value <= highest):
+        raise InputError(f"--{name.replace('_', '-')}: must be a number above 0 and at most {highest:g} "
+                         f"(got {value!r})")
 
 
 def _whole(name: str, value: int, lowest: int = 0) -> None:
-    if not isinstance(value, int) or isinstance(value, bool) or value < lowest:
-        raise InputError(f"--{name.replace('_', '-')}: must be a whole number ≥ {lowest} (got {value!r})")
+    highest = HIGHEST[name]
+    if not isinstance(value, int) or isinstance(value, bool) or not lowest <= value <= highest:
+        raise InputError(f"--{name.replace('_', '-')}: must be a whole number from {lowest} to {highest:,} "
+                         f"(got {value!r})")
 
 
 def estimate_training(catalog: Catalog, params: float, tokens: float, gpu: str, *, mfu: float | None = None,
@@ -781,8 +791,6 @@ def estimate_training(catalog: Catalog, params: float, tokens: float, gpu: str, 
     if mfu is None:
         mfu = float(training_mfu(params, g.training_mfu_10b, catalog.training, fine_tune=fine_tune))
     _positive("mfu", mfu)
-    if mfu > 1:
-        raise InputError(f"--mfu: must be at most 1 (got {mfu})")
     flops = training_flops(params, tokens)
     hours = gpu_hours(flops, g.bf16_tflops, mfu)
     return TrainingEstimate(flops=flops, gpu_hours=hours, cost_usd=hours * hourly, gpu=gpu, mfu=mfu,

@@ -106,6 +106,9 @@ def weights(frame: Frame, rules: RuleSet) -> dict[Criterion, Array]:
     return out
 
 
+# A clause's arithmetic can overflow to inf or meet 0/0 in an extreme scenario; the three-valued rules judge the result,
+# so numpy's warning about it is noise.
+@np.errstate(over="ignore", invalid="ignore")
 def score(frame: Frame, costs: CostModel, rules: RuleSet, labels: Any = None, *, prune: bool = True,
           keep_fired: bool = False) -> Outcome:
     """Judge and rank every candidate in every scenario.

@@ -2,6 +2,8 @@
 heavy is imported, so Ctrl-C or SIGTERM at any moment — even during start-up — ends with one line and exit 130, and
 output never fails for want of a character the locale's encoding lacks."""
 
+import errno
+import io
 import signal
 import sys
 import warnings
@@ -12,6 +14,14 @@ def _terminated(signum: int, frame: Any) -> None:
     raise KeyboardInterrupt
 
 
+class _Closed(io.TextIOBase):
+    """Standard output when the process was started without one (`advisor … >&-`): writing to it is the same
+    error as writing to a closed descriptor, so commands that write a file with --out still work."""
+
+    def write(self, text: str) -> int:
+        raise OSError(errno.EBADF, "standard output is closed")
+
+
 def main() -> None:
     """SIGTERM (a CI timeout, `kill`) is treated like Ctrl-C: atomic writes clean up their temporary files, the
     interview keeps its answers, and the exit code is 130."""
@@ -20,6 +30,8 @@ def main() -> None:
         # An extreme number in a scenario becomes inf or unknown in the arithmetic, and the rules judge it; numpy's
         # warning about it is not a message for the person at the terminal.
         warnings.filterwarnings("ignore", category=RuntimeWarning)
+        if sys.stdout is None:
+            sys.stdout = _Closed()
         for stream in (sys.stdout, sys.stderr):
             reconfigure = getattr(stream, "reconfigure", None)
             if reconfigure is not None:  # "—" under LC_ALL=C or PYTHONIOENCODING=ascii: escaped, not a crash

@@ -477,6 +477,7 @@ class Evaluation:
 
     # -- the trace ---------------------------------------------------------------------------------------------------
 
+    @np.errstate(over="ignore", invalid="ignore")  # as in engine.score
     def explain(self, candidate: str | None = None) -> list[dict[str, Any]]:
         """For each candidate (or one), every rule — fired or not — with each clause's values and result. A rule whose
         selector excludes the candidate is listed with `applies: false` (it cannot fire) and its clauses' values."""

@@ -44,6 +44,9 @@ def describe_validation_error(err: ValidationError, known: type[BaseModel] | Non
             parts.append(f"not valid JSON: {e['ctx']['error'] if 'ctx' in e else e['msg']}")
         elif e["type"] in ("missing",):
             parts.append(f"{loc}: required field is missing")
+        elif e["loc"] and e["loc"][-1] == "[key]":  # a table name (catalog ids): say what a name may be
+            parts.append(f"{_loc(e['loc'][:-2])}: {_short(e['input'])} is not a usable name: "
+                         f"{e['msg'].replace('String should', 'it should')}")
         elif e["type"] == "value_error":  # our own validators' messages already name what is wrong
             parts.append(f"{loc}: {e['ctx']['error']}")
         else:
@@ -245,6 +248,8 @@ def atomic_writer(path: str | Path, inputs: Iterable[str | Path] = ()) -> Iterat
     except OSError as e:
         raise InputError(f"{shown(target)}: cannot write: {e.strerror or e}") from None
     try:
+        if hasattr(os, "fchmod"):  # not on Windows before Python 3.13
+            os.fchmod(fd, _mode_for(target))
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
             yield fh
             fh.flush()
@@ -256,6 +261,17 @@ def atomic_writer(path: str | Path, inputs: Iterable[str | Path] = ()) -> Iterat
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def _mode_for(target: Path) -> int:
+    """The permissions the output gets: those of the file it replaces, or what the umask gives a new file (a temporary
+    file is created private, and a memo written for a team must not end up readable by its owner alone)."""
+    try:
+        return stat.S_IMODE(os.stat(target).st_mode)
+    except OSError:
+        umask = os.umask(0o022)
+        os.umask(umask)
+        return 0o666 & ~umask
 
 
 def distinct_files(outputs: dict[str, str | Path], inputs: Iterable[str | Path]) -> None:

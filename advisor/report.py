@@ -103,6 +103,7 @@ def values(d: dict[str, Any]) -> str:
 MAX_RENDER_SECONDS = 5.0  # the shipped memo renders in ~20 ms
 MAX_OUTPUT_CHARS = 10_000_000  # the shipped memo is ~30 kB
 MAX_EXPONENT = 1000
+MAX_RENDER_MEMORY = 1024 ** 3  # bytes a render may add to the process; the shipped memo needs a few MB
 FILTERS = dict(usd=usd, num=num, pct=pct, ms=ms, md=md, inert=inert, cell=cell, applies=applies, value=value,
                values=values, change_value=change_value)
 
@@ -171,7 +172,7 @@ class Templates:
         """Render a shipped template by name, or `source` (a user's template text, named `template` in errors)."""
         self.deadline = time.monotonic() + MAX_RENDER_SECONDS
         try:
-            with _watchdog(MAX_RENDER_SECONDS):
+            with _watchdog(MAX_RENDER_SECONDS), _memory_cap(MAX_RENDER_MEMORY):
                 return self._render(template, source, context)
         except _Overtime:
             raise TemplateError(f"{template}: refused, rendering took longer than {MAX_RENDER_SECONDS:g} s") from None
@@ -197,6 +198,9 @@ class Templates:
             raise TemplateError(f"{template}: refused, unsafe template: {e}") from None
         except jinja2.TemplateSyntaxError as e:
             raise TemplateError(f"{template}: line {e.lineno}: {e.message}") from None
+        except jinja2.TemplateNotFound as e:
+            raise TemplateError(f"{template}: template {e.name!r} not found (include, extends and import reach only "
+                                f"the shipped templates)") from None
         except jinja2.UndefinedError as e:
             raise TemplateError(f"{template}: {e.message} (see the memo variables in templates/decision.md.j2)"
                                 ) from None
@@ -232,6 +236,32 @@ def _watchdog(seconds: float) -> Iterator[None]:
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
+
+
+@contextlib.contextmanager
+def _memory_cap(extra: int) -> Iterator[None]:
+    """Let the block allocate at most `extra` bytes more address space than the process holds now, so a filter or
+    method asked for a gigantic string (`center(4 * 10**9)`) fails at once with MemoryError instead of filling the
+    machine's memory in C code no time limit can interrupt. Where address-space limits are unavailable (not Linux),
+    the output-size checks remain."""
+    try:
+        import resource
+
+        pages = int(Path("/proc/self/statm").read_text().split()[0])
+        soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+        cap = pages * resource.getpagesize() + extra
+        if hard != resource.RLIM_INFINITY:
+            cap = min(cap, hard)
+        if soft != resource.RLIM_INFINITY and soft <= cap:
+            raise OSError  # already limited more tightly than this
+        resource.setrlimit(resource.RLIMIT_AS, (cap, hard))
+    except (ImportError, OSError, ValueError, IndexError):
+        yield
+        return
+    try:
+        yield
+    finally:
+        resource.setrlimit(resource.RLIMIT_AS, (soft, hard))
 
 
 # -- the decision memo ------------------------------------------------------------------------------------------------

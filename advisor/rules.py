@@ -523,12 +523,18 @@ class RuleSet:
     def version(self) -> str:
         return self.policy.version
 
+    @np.errstate(over="ignore", invalid="ignore")  # as in engine.score
     def examples_failures(self) -> list[str]:
         """Run every rule's `[[rule.example]]`: a list of failures (empty when all pass)."""
         failures = []
         fields = known_fields()
         for rule in self.rules:
             for i, ex in enumerate(rule.spec.example, 1):
+                unknown = [p for p in ex.given if p not in fields]
+                if unknown:
+                    failures.append(f"{rule.file}: rule {rule.id}: example {i} gives unknown field {unknown[0]!r}"
+                                    f"{did_you_mean(unknown[0], fields)}")
+                    continue
                 missing = [p for _, c in rule.clauses() for p in c.paths if p not in ex.given]
                 if missing:
                     failures.append(f"{rule.file}: rule {rule.id}: example {i} lacks {', '.join(sorted(set(missing)))}")

@@ -122,7 +122,7 @@ def test_estimate_api_json_keys():
 
 @pytest.mark.parametrize("args,fragment", [
     (["training", "--params", "7e9", "--tokens", "2e12", "--gpu", "h1000"], "unknown GPU 'h1000'"),
-    (["training", "--params", "-7e9", "--tokens", "2e12", "--gpu", "h100"], "--params: must be a positive"),
+    (["training", "--params", "-7e9", "--tokens", "2e12", "--gpu", "h100"], "--params: must be a number above 0"),
     (["training", "--params", "nan", "--tokens", "2e12", "--gpu", "h100"], "--params"),
     (["training", "--params", "7e9", "--tokens", "2e12", "--gpu", "h100", "--mfu", "2"], "--mfu"),
     (["serving", "--params", "8e9", "--gpu", "h100", "--precision", "fp4"], "--precision"),
