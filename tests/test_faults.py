@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 
 import pytest
@@ -126,22 +127,31 @@ def test_a_batch_stopped_by_a_signal_keeps_the_previous_output(signum, lines, tm
     out.write_text("previous\n")
     proc = subprocess.Popen([sys.executable, "-m", "advisor", "batch", "-", "--out", str(out)],
                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    # an input that has not ended: the batch is mid-run (with 600 lines, in its worker processes)
-    assert proc.stdin is not None
-    proc.stdin.write("".join(json.dumps(p) + "\n" for p in generate(lines, seed=4)).encode())
-    proc.stdin.flush()
+    # an input that has not ended: the batch is mid-run (with 600 lines, in its worker processes); fed from a thread,
+    # as a pipe holds only a few dozen profiles and the batch reads them as it decides
+    data = "".join(json.dumps(p) + "\n" for p in generate(lines, seed=4)).encode()
+    threading.Thread(target=_feed, args=(proc.stdin, data), daemon=True).start()
     deadline = time.monotonic() + 60
     while not any(p.name.startswith(".out.jsonl.") for p in tmp_path.iterdir()):  # writing has begun
         assert proc.poll() is None and time.monotonic() < deadline
         time.sleep(0.05)
     time.sleep(0.5)
     proc.send_signal(signum)
-    _, err = proc.communicate(timeout=60)
-    proc.stdin.close()
+    proc.wait(timeout=60)
+    assert proc.stderr is not None
+    err = proc.stderr.read()
     assert proc.returncode == 130, err
     assert err.decode().strip().splitlines()[-1] == "advisor: interrupted" and b"Traceback" not in err
     assert out.read_text() == "previous\n"
     _only(tmp_path, "out.jsonl")
+
+
+def _feed(pipe, data: bytes) -> None:
+    try:
+        pipe.write(data)
+        pipe.flush()
+    except (BrokenPipeError, ValueError):  # the batch was stopped before reading it all
+        pass
 
 
 def test_sigterm_during_the_interview_keeps_the_answers_given(tmp_path):
