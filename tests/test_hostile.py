@@ -176,6 +176,9 @@ def front_matter_is_ours(data: bytes) -> bool:
 
 
 LONG_NAME = "m" * 250 + ".md"
+EXTREME = profile(**{"usage.requests_per_day": 10**12, "usage.input_tokens": 10**8, "usage.output_tokens": 10**8,
+                     "usage.monthly_growth": 5, "budget.monthly_usd": 1e13, "budget.upfront_usd": 1e13,
+                     "preferences.horizon_months": 120})
 DEEP_TOML = b"x = " + b"[" * 100_000 + b"]" * 100_000 + b"\n"
 HUGE_INT = b"1" + b"0" * 5000
 BIG = b"z" * (17 * 1024 * 1024)
@@ -416,6 +419,15 @@ CASES = [
     Case("estimate-api-tokens-1e30", "traceback",
          ["estimate", "api", "--model", "gpt-4o", "--input-tokens", str(10**30), "--output-tokens", "5"],
          message="--input-tokens"),
+    Case("extreme-but-valid-profile-decides", "traceback", [*DECIDE, "--out", "{dir}/o.md"], {"p.json": EXTREME},
+         code=0, changes={"o.md": lambda b: is_memo(b) and not re.search(rb"\bnan\b", b)}),
+    Case("extreme-but-valid-profile-costs", "traceback", ["costs", "{dir}/p.json"], {"p.json": EXTREME}, code=0,
+         stdout=lambda s: "e+" in s and not re.search(r"\bnan\b", s)),
+    Case("estimate-serving-a-model-no-node-holds", "traceback",
+         ["estimate", "serving", "--params", "1e13", "--gpu", "h100"], message="does not fit"),
+    Case("date-beyond-the-calendar", "traceback", [*DECIDE, "--date", "99999-01-01"], WITH_P, message="--date"),
+    Case("interview-out-is-standard-output", "data loss", interview("--out", "-"), {"a.json": P},
+         message="--out -: the interview writes"),
     # -- messages: one line, bounded, nothing forged -------------------------------------------------------------------
     Case("unknown-key-with-a-newline", "message", DECIDE,
          {"p.json": profile(**{"usage.bad\nkey": 1})}, message="usage.bad\\nkey: unknown field"),
