@@ -24,6 +24,21 @@ def example_data(name: str) -> dict:
     return json.loads((ROOT / "examples" / f"{name}.json").read_text())
 
 
+def changed_example(**changes) -> bytes:
+    """The customer-chatbot example with `section.field` changes (None deletes), as JSON bytes."""
+    data = example_data("customer-chatbot")
+    for path, value in changes.items():
+        *parents, name = path.split(".")
+        target = data
+        for p in parents:
+            target = target.setdefault(p, {})
+        if value is None:
+            target.pop(name, None)
+        else:
+            target[name] = value
+    return json.dumps(data).encode()
+
+
 @pytest.fixture
 def chatbot() -> dict:
     return example_data("customer-chatbot")

@@ -13,29 +13,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from conftest import ROOT
+from conftest import changed_example
 from typer.testing import CliRunner
 
 from advisor import report
 from advisor.cli import app
 
 runner = CliRunner()
-GOOD = json.loads((ROOT / "examples" / "customer-chatbot.json").read_text())
 
 
-def profile(**changes) -> bytes:
-    """The good example with `section.field` changes (None deletes), as JSON bytes."""
-    data = json.loads(json.dumps(GOOD))
-    for path, value in changes.items():
-        *parents, name = path.split(".")
-        target = data
-        for p in parents:
-            target = target.setdefault(p, {})
-        if value is None:
-            target.pop(name, None)
-        else:
-            target[name] = value
-    return json.dumps(data).encode()
+profile = changed_example
 
 
 def raw(text: str) -> bytes:
