@@ -417,23 +417,28 @@ class CostModel:
 
     def _evidence(self, c: Candidate, approach: str) -> tuple[Array, Array]:
         n = self.frame.n
-        if not any(e.approach == approach for group in self.frame.evals for e in group):
-            return np.full(n, np.nan), np.full(n, np.nan)  # nothing measured for this approach anywhere
-        columns = [np.broadcast_to(self.frame.eval_group, (n,)), np.broadcast_to(self.tiers(c), (n,)),
-                   np.broadcast_to(self.model_ids(c), (n,)),
-                   np.broadcast_to(self.api_model, (n,))]  # what an eval that names no model was measured on
-        key = np.zeros(n, dtype=np.int64)
+        measured = np.array([any(e.approach == approach for e in group) for group in self.frame.evals])
+        low, high = np.full(n, np.nan), np.full(n, np.nan)
+        rows = np.flatnonzero(np.broadcast_to(measured[self.frame.eval_group], (n,)))  # the rest: no evidence
+        if not len(rows):
+            return low, high
+        columns = [np.broadcast_to(self.frame.eval_group, (n,))[rows], np.broadcast_to(self.tiers(c), (n,))[rows],
+                   np.broadcast_to(self.model_ids(c), (n,))[rows],
+                   np.broadcast_to(self.api_model, (n,))[rows]]  # what an eval that names no model was measured on
+        key = np.zeros(len(rows), dtype=np.int64)
         for col in columns:
-            if col.strides == (0,) or bool((col == col[0]).all()):  # one value for all: it does not split them
+            if bool((col == col[0]).all()):  # one value for all: it does not split them
                 continue
             values, inverse = np.unique(col, return_inverse=True)
-            key = key * len(values) + inverse.reshape(n)
+            key = key * len(values) + inverse.reshape(len(rows))
         distinct, first, inverse = np.unique(key, return_index=True, return_inverse=True)
-        low, high = np.full(len(distinct), np.nan), np.full(len(distinct), np.nan)
-        for k, j in enumerate(first.tolist()):
-            evals = [e for e in self.frame.evals_of(j) if e.approach == approach]
-            low[k], high[k] = _bounds(evals, float(columns[1][j]), str(columns[2][j]), str(columns[3][j]), self._tier)
-        return low[inverse.reshape(n)], high[inverse.reshape(n)]
+        lows, highs = np.full(len(distinct), np.nan), np.full(len(distinct), np.nan)
+        for k, i in enumerate(first.tolist()):
+            evals = [e for e in self.frame.evals_of(int(rows[i])) if e.approach == approach]
+            lows[k], highs[k] = _bounds(evals, float(columns[1][i]), str(columns[2][i]), str(columns[3][i]),
+                                        self._tier)
+        low[rows], high[rows] = lows[inverse.reshape(-1)], highs[inverse.reshape(-1)]
+        return low, high
 
     # -- the plan of one candidate ---------------------------------------------------------------------------------
 

@@ -208,7 +208,10 @@ class Run:
     def _shares(self) -> tuple[Array, Array]:
         from .robustness import win_shares
 
-        shares, samples = win_shares(self)
+        def settled(j: int, low: float, high: float) -> bool:  # the confidence is the same at both ends
+            return self.confidence_at(j, low) == self.confidence_at(j, high)
+
+        shares, samples = win_shares(self, settled)
         return np.asarray(shares), np.asarray(samples)
 
     @property
@@ -231,11 +234,15 @@ class Run:
         """How sure scenario j's recommendation is (DESIGN §11): from the margin, the Monte Carlo win share and the
         winner's fit — never high for a winner that misses its latency target, overruns its cash budget or whose
         fit is below `likely`, and low when nothing is viable."""
+        return self.confidence_at(j, float(self.shares[j]))
+
+    def confidence_at(self, j: int, share: float) -> Literal["high", "medium", "low"]:
+        """`confidence` had the winner's win share been `share`."""
         o, policy = self.winners, self.advisor.rules.policy.confidence
         top, _, margin = o.verdict(j)
         if not o.eligible[top, j]:
             return "low"
-        c, fit, share = CANDIDATES[top], self.fit_of(top, j), float(self.shares[j])
+        c, fit = CANDIDATES[top], self.fit_of(top, j)
         sound = fit in ("meets", "likely") and self.meets_latency(c, j) and self.within_budget(c, j)
         if sound and (margin is None or margin >= policy.high_margin) and share >= policy.high_share:
             return "high"

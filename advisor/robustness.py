@@ -16,6 +16,7 @@ goes through the same `Run` — cost model, rules, ranking — as `advisor decid
 
 import math
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -34,12 +35,11 @@ FACTORS = (1.5, 2, 3, 5, 10)  # a plausible change: a tenth to ten times today's
 GRID = 64  # points searched between the last ladder step that kept the winner and the first that did not
 RESIDENCY = ("none", "region", "on_prem", "air_gapped")
 DEFAULT_SAMPLES = 10_000  # `advisor sensitivity`
-# The win share every decision states (and its confidence rests on): FIRST_SHARE_SAMPLES draws, and SHARE_SAMPLES
-# where that first estimate is within SETTLED of a confidence threshold (0.5 or 0.8), so the threshold is judged on
-# enough draws; elsewhere the first estimate already decides it.
-FIRST_SHARE_SAMPLES = 250
-SHARE_SAMPLES = 1_000
-SETTLED = (0.3, 0.95)
+# The win share every decision states (and its confidence rests on) is drawn in stages of these cumulative sizes: a
+# decision stops once the confidence it gets is the same at both ends of its share's Wilson interval (Z standard
+# errors wide), so every threshold that can change the confidence is judged on enough draws and the rest stop early.
+SHARE_STAGES = (50, 250, 1_000)
+Z = 2.0
 # The tornado lists an input only if it changes the winner or swings the winner's TCO by at least this share: a
 # smaller swing moves neither the decision nor the budget.
 MATERIAL_SHARE = 0.01
@@ -171,35 +171,47 @@ def _draw(r: InputRange, u: Any) -> Any:
     return np.rint(v) if numeric_fields()[r.input][1] else v
 
 
-def draws(run: "Run", samples: int, seed: int) -> "Run":
-    """`samples` Monte Carlo scenarios of each scenario of `run`, in blocks (scenario j's are j·samples …), every
-    ranged input drawn at once from random numbers seeded by `seed` and the input's name, so a scenario's draws do
-    not depend on which other scenarios share the run (a batch chunk decides each profile as it would alone)."""
+def draws(run: "Run", samples: int, seed: int, start: int = 0) -> "Run":
+    """Monte Carlo scenarios `start` … `samples` − 1 of each scenario of `run`, in blocks (scenario j's together),
+    every ranged input drawn at once from random numbers seeded by `seed` and the input's name, so a scenario's draws
+    do not depend on which other scenarios share the run (a batch chunk decides each profile as it would alone), and
+    a later stage continues the same sequence."""
     per = [{r.input: r for r in ranges_at(run, j)} for j in range(run.frame.n)]
     values: dict[str, Any] = {}
+    samples_here = samples - start
     for path in sorted({p for ranged in per for p in ranged}):
-        u = np.random.default_rng([seed, zlib.crc32(path.encode())]).random(samples)
+        u = np.random.default_rng([seed, zlib.crc32(path.encode())]).random(samples)[start:]
         values[path] = np.concatenate([_draw(ranged[path], u) if path in ranged else
-                                       np.full(samples, _at(run.frame[path], j), dtype=float)
+                                       np.full(samples_here, _at(run.frame[path], j), dtype=float)
                                        for j, ranged in enumerate(per)])
-    frame = run.frame.repeat(samples)
+    frame = run.frame.repeat(samples_here)
     return run.advisor.run(frame.vary(values) if values else frame)
 
 
-def win_shares(run: "Run", seed: int = DEFAULT_SEED) -> tuple[Any, Any]:
-    """Each scenario's winner's share of first place over its Monte Carlo draws, and how many draws that took
-    (see FIRST_SHARE_SAMPLES)."""
+def wilson(wins: Any, n: int) -> tuple[Any, Any]:
+    """The Wilson score interval of a share of `wins` in `n` draws, Z standard errors wide."""
+    p, z2 = wins / n, Z * Z
+    centre, half = (p + z2 / (2 * n)) / (1 + z2 / n), Z * np.sqrt(p * (1 - p) / n + z2 / (4 * n * n)) / (1 + z2 / n)
+    return np.maximum(centre - half, 0.0), np.minimum(centre + half, 1.0)
+
+
+def win_shares(run: "Run", settled: Callable[[int, float, float], bool], seed: int = DEFAULT_SEED) -> tuple[Any, Any]:
+    """Each scenario's winner's share of first place over its Monte Carlo draws, and how many draws that took: drawn
+    in SHARE_STAGES until `settled(j, low, high)` says the share's interval no longer matters to scenario j."""
     n = run.frame.n
-    won = draws(run, FIRST_SHARE_SAMPLES, seed).winners.winner.reshape(n, FIRST_SHARE_SAMPLES)
-    shares = (won == run.winners.winner[:, None]).mean(axis=1)
-    samples = np.full(n, FIRST_SHARE_SAMPLES)
-    unsettled = np.flatnonzero((shares > SETTLED[0]) & (shares < SETTLED[1]))
-    if len(unsettled):
-        sub = run.advisor.run(run.frame.take(unsettled))
-        won = draws(sub, SHARE_SAMPLES, seed).winners.winner.reshape(len(unsettled), SHARE_SAMPLES)
-        shares[unsettled] = (won == run.winners.winner[unsettled][:, None]).mean(axis=1)
-        samples[unsettled] = SHARE_SAMPLES
-    return shares, samples
+    wins, drawn = np.zeros(n), np.zeros(n, dtype=int)
+    pending, sub, start = np.arange(n), run, 0
+    for stop in SHARE_STAGES:
+        won = draws(sub, stop, seed, start).winners.winner.reshape(len(pending), stop - start)
+        wins[pending] += (won == run.winners.winner[pending][:, None]).sum(axis=1)
+        drawn[pending] = stop
+        low, high = wilson(wins[pending], stop)
+        pending = np.array([j for j, lo, hi in zip(pending.tolist(), low.tolist(), high.tolist(), strict=True)
+                            if not settled(j, lo, hi)], dtype=int)
+        if not len(pending):
+            break
+        sub, start = run.advisor.run(run.frame.take(pending)), stop
+    return wins / drawn, drawn
 
 
 # -- knobs the flip search turns ------------------------------------------------------------------------------------

@@ -16,7 +16,7 @@ from advisor.cli import app
 from advisor.engine import IDS
 from advisor.errors import InputError
 from advisor.prices import Prices, exact_usd
-from advisor.robustness import FIRST_SHARE_SAMPLES, KNOBS, SHARE_SAMPLES, current_value, ranges, share_line
+from advisor.robustness import KNOBS, SHARE_STAGES, current_value, draws, ranges, share_line, wilson
 
 ADVISOR = advisor.Advisor()
 
@@ -257,7 +257,7 @@ def test_the_memo_states_the_decisions_win_share():
     ev = ADVISOR.evaluate(profile("saas-ai-features"))
     line = share_line(ev.decision.recommendation.id, ev.decision.recommendation.win_share,
                       int(ev.run.share_samples[0]))
-    assert int(ev.run.share_samples[0]) in (FIRST_SHARE_SAMPLES, SHARE_SAMPLES)
+    assert int(ev.run.share_samples[0]) in SHARE_STAGES
     assert ev.robustness == line and f"({line} where every uncertain input is drawn from its range)" in r.stdout
 
 
@@ -285,3 +285,26 @@ applies = { serving = ["self-host"] }
     assert got[0] == advisor.decide(knobs["usage.requests_per_day"].set(p, 3000.0), rules=rules).recommendation.id
     assert got[1] == advisor.decide(knobs["assumptions.gpu_hourly_usd"].set(p, 2.5), rules=rules).recommendation.id
     assert got[0] != got[1] and got[1].endswith("@self-host")
+
+
+@pytest.mark.parametrize("name", ["saas-ai-features", "support-copilot", "content-moderation", "pre-pmf-startup"])
+def test_the_win_share_stops_only_once_its_interval_cannot_change_the_confidence(name):
+    ev = ADVISOR.evaluate(profile(name))
+    run, share, samples = ev.run, float(ev.run.shares[0]), int(ev.run.share_samples[0])
+    assert samples in SHARE_STAGES
+    low, high = wilson(share * samples, samples)
+    if samples < SHARE_STAGES[-1]:  # stopped early: the confidence is the same anywhere in the interval
+        stated = ev.decision.recommendation.confidence
+        assert run.confidence_at(0, float(low)) == run.confidence_at(0, float(high)) == stated
+    # the stages continue one sequence: the share is the full run's first `samples` draws
+    won = draws(run, SHARE_STAGES[-1], 2026).winners.winner
+    assert share == pytest.approx(float((won[:samples] == run.winners.winner[0]).mean()))
+    # and judged on all the draws the confidence is the same
+    assert run.confidence_at(0, float((won == run.winners.winner[0]).mean())) == ev.decision.recommendation.confidence
+
+
+def test_the_wilson_interval_holds_the_share_and_narrows_with_draws():
+    for wins, n in [(0, 50), (50, 50), (40, 50), (200, 250), (800, 1000)]:
+        low, high = wilson(np.asarray(float(wins)), n)
+        assert 0 <= low <= wins / n <= high <= 1
+    assert np.diff(wilson(np.asarray(40.0), 50)) > np.diff(wilson(np.asarray(800.0), 1000))
