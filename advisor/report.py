@@ -242,9 +242,12 @@ def _watchdog(seconds: float) -> Iterator[None]:
 def _memory_cap(extra: int) -> Iterator[None]:
     """Let the block allocate at most `extra` bytes more address space than the process holds now, so a filter or
     method asked for a gigantic string (`center(4 * 10**9)`) fails at once with MemoryError instead of filling the
-    machine's memory in C code no time limit can interrupt. Where address-space limits are unavailable (not Linux),
-    the output-size checks remain."""
+    machine's memory in C code no time limit can interrupt. The limit is the process's, so it is set only from the
+    main thread (as the watchdog's timer), where no other thread of a host application is allocating; elsewhere, and
+    where address-space limits are unavailable (not Linux), the output-size checks remain."""
     try:
+        if threading.current_thread() is not threading.main_thread():
+            raise OSError
         import resource
 
         pages = int(Path("/proc/self/statm").read_text().split()[0])

@@ -171,20 +171,20 @@ def _draw(r: InputRange, u: Any) -> Any:
     return np.rint(v) if numeric_fields()[r.input][1] else v
 
 
-def draws(run: "Run", samples: int, seed: int, start: int = 0) -> "Run":
-    """Monte Carlo scenarios `start` … `samples` − 1 of each scenario of `run`, in blocks (scenario j's together),
-    every ranged input drawn at once from random numbers seeded by `seed` and the input's name, so a scenario's draws
-    do not depend on which other scenarios share the run (a batch chunk decides each profile as it would alone), and
-    a later stage continues the same sequence."""
+def draws(run: "Run", stop: int, seed: int, start: int = 0) -> "Run":
+    """Monte Carlo scenarios `start` … `stop` − 1 of each scenario of `run`, in blocks (scenario j's together), every
+    ranged input drawn at once from random numbers seeded by `seed` and the input's name, so a scenario's draws do not
+    depend on which other scenarios share the run (a batch chunk decides each profile as it would alone), and a later
+    stage continues the same sequence."""
     per = [{r.input: r for r in ranges_at(run, j)} for j in range(run.frame.n)]
     values: dict[str, Any] = {}
-    samples_here = samples - start
+    count = stop - start
     for path in sorted({p for ranged in per for p in ranged}):
-        u = np.random.default_rng([seed, zlib.crc32(path.encode())]).random(samples)[start:]
+        u = np.random.default_rng([seed, zlib.crc32(path.encode())]).random(stop)[start:]
         values[path] = np.concatenate([_draw(ranged[path], u) if path in ranged else
-                                       np.full(samples_here, _at(run.frame[path], j), dtype=float)
+                                       np.full(count, _at(run.frame[path], j), dtype=float)
                                        for j, ranged in enumerate(per)])
-    frame = run.frame.repeat(samples_here)
+    frame = run.frame.repeat(count)
     return run.advisor.run(frame.vary(values) if values else frame)
 
 
