@@ -90,6 +90,7 @@ class Recommendation(Path):
     margin: float | None
     viable: bool  # it passes every must-have; if not, it is the closest path and `summary` says what must change
     win_share: float  # its share of first place over the Monte Carlo scenarios
+    win_share_draws: int  # how many scenarios that share rests on (50, 250 or 1,000: robustness.SHARE_STAGES)
     summary: str
 
 
@@ -125,6 +126,7 @@ class Summary(BaseModel):
     margin: float | None
     viable: bool
     win_share: float
+    win_share_draws: int
     runner_up: str | None
     eligible: int
     tco_usd: float

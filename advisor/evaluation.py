@@ -259,6 +259,7 @@ class Run:
         return Summary(line=line, project=_at(self.frame["project.name"], j), recommendation=c.id, label=c.label,
                        score=float(o.score[top, j]), confidence=self.confidence(j), margin=margin,
                        viable=bool(o.eligible[top, j]), win_share=float(self.shares[j]),
+                       win_share_draws=int(self.share_samples[j]),
                        runner_up=CANDIDATES[runner].id if runner is not None else None,
                        eligible=int(o.eligible[:, j].sum()),
                        tco_usd=_at(cost["tco_usd"], j), upfront_usd=_at(cost["upfront_usd"], j),
@@ -355,7 +356,7 @@ class Evaluation:
         recommendation = Recommendation(
             id=top.id, adaptation=top.adaptation, retrieval=top.retrieval, serving=top.serving, label=top.label,
             score=top.score, confidence=run.confidence(0), margin=margin, viable=top.eligible,
-            win_share=float(run.shares[0]), summary=self._summary(top))
+            win_share=float(run.shares[0]), win_share_draws=int(run.share_samples[0]), summary=self._summary(top))
         warnings = ([] if top.eligible else [NOT_VIABLE]) + self.unknowns + self._assumed_streaming()
         return Decision(schema_version=1, project=self.profile.project.name, recommendation=recommendation,
                         ranking=ranked, assumptions=self.assumptions,
