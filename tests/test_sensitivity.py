@@ -292,6 +292,7 @@ def test_the_win_share_stops_only_once_its_interval_cannot_change_the_confidence
     ev = ADVISOR.evaluate(profile(name))
     run, share, samples = ev.run, float(ev.run.shares[0]), int(ev.run.share_samples[0])
     assert samples in SHARE_STAGES
+    assert ev.decision.recommendation.win_share_draws == ev.summary.win_share_draws == samples  # stated with it
     low, high = wilson(share * samples, samples)
     if samples < SHARE_STAGES[-1]:  # stopped early: the confidence is the same anywhere in the interval
         stated = ev.decision.recommendation.confidence
