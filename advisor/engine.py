@@ -15,6 +15,7 @@ must-haves first — the first of them is the closest path when nothing is viabl
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -69,6 +70,19 @@ class Outcome:
     order: Array  # candidate indices per scenario, best first
     fired: dict[Candidate, list[Fired]]  # kept on request
 
+    def spliced(self, scenarios: Array, other: Outcome) -> Outcome:
+        """This outcome with the given scenarios' columns taken from `other` (an outcome of those scenarios alone:
+        each scenario is judged on its own, so its column does not depend on the others)."""
+        def put(mine: Array, theirs: Array) -> Array:
+            out = mine.copy()
+            out[:, scenarios] = theirs
+            return out
+
+        return Outcome(tco=put(self.tco, other.tco), score=put(self.score, other.score),
+                       criteria={c: put(v, other.criteria[c]) for c, v in self.criteria.items()},
+                       cost_points=put(self.cost_points, other.cost_points), fit=put(self.fit, other.fit),
+                       vetoes=put(self.vetoes, other.vetoes), order=put(self.order, other.order), fired=self.fired)
+
     @property
     def eligible(self) -> Array:
         return np.asarray(self.vetoes == 0)
@@ -110,14 +124,15 @@ def weights(frame: Frame, rules: RuleSet) -> dict[Criterion, Array]:
 # so numpy's warning about it is noise.
 @np.errstate(over="ignore", invalid="ignore")
 def score(frame: Frame, costs: CostModel, rules: RuleSet, labels: Any = None, *, prune: bool = True,
-          keep_fired: bool = False) -> Outcome:
+          keep_fired: bool = False, unpruned: Callable[[Array], Outcome] | None = None) -> Outcome:
     """Judge and rank every candidate in every scenario.
 
     With `prune`, a candidate that a rule reading only the profile vetoes in every scenario is left unpriced: it
     can neither be viable nor move the cheapest viable TCO that scores the others, so no winner, runner-up or margin
-    changes — unless some scenario would then have no viable candidate, when every candidate is priced (the order
-    of the vetoed ones matters then). `labels(c)`: the candidate's model label per scenario, for rules that read
-    `candidate.model`.
+    changes — unless some scenario would then have no viable candidate, when every candidate is priced there (the
+    order of the vetoed ones matters then): by `unpruned(scenarios)`, an unpruned outcome of those scenarios alone,
+    else by scoring the whole frame again unpruned. `labels(c)`: the candidate's model label per scenario, for rules
+    that read `candidate.model`.
     """
     n = frame.n
     base = frame.columns
@@ -133,8 +148,12 @@ def score(frame: Frame, costs: CostModel, rules: RuleSet, labels: Any = None, *,
 
         open_ = tuple(c for c in CANDIDATES if not vetoed_everywhere(c))
     outcome = _score(frame, costs, rules, once, open_, labels, keep_fired)
-    if prune and len(open_) < len(CANDIDATES) and not outcome.eligible.any(axis=0).all():
-        outcome = _score(frame, costs, rules, once, CANDIDATES, labels, keep_fired)
+    if prune and len(open_) < len(CANDIDATES):
+        lost = np.flatnonzero(~outcome.eligible.any(axis=0))
+        if len(lost) and unpruned is not None and len(lost) < n and not keep_fired:
+            outcome = outcome.spliced(lost, unpruned(lost))
+        elif len(lost):
+            outcome = _score(frame, costs, rules, once, CANDIDATES, labels, keep_fired)
     return outcome
 
 

@@ -179,7 +179,8 @@ class Run:
     @cached_property
     def winners(self) -> Outcome:
         """Ranked for the winners only: candidates that cannot win are left unpriced (see `engine.score`)."""
-        return score(self.frame, self.costs, self.advisor.rules, self.labels)
+        return score(self.frame, self.costs, self.advisor.rules, self.labels,
+                     unpruned=lambda scenarios: self.advisor.run(self.frame.take(scenarios)).outcome)
 
     def labels(self, c: Candidate) -> Array:
         """The concrete model of candidate `c` in words, per scenario."""

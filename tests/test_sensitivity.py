@@ -92,12 +92,14 @@ def test_deciding_for_winners_only_changes_no_winner(name):
     assert not pruned.eligible[~priced].any() and not full.eligible[~priced].any()
 
 
-def test_winners_only_prices_everything_when_some_scenario_has_no_eligible_candidate():
+def test_winners_only_prices_every_candidate_in_a_scenario_with_no_eligible_candidate():
     p = profile("customer-chatbot", **{"latency.deployment": "edge"})
     values = {"latency.p95_ms": np.array([1.0, 800.0, 5000.0])}  # 1 ms vetoes every candidate
     full, pruned = scenarios(p, values)
     assert not full.eligible[:, 0].any() and full.eligible[:, 1:].any(axis=0).all()
-    assert not np.isnan(pruned.tco).any() and (pruned.winner == full.winner).all()
+    # that scenario alone is priced in full (the order of the vetoed decides its closest path); the others pruned
+    assert not np.isnan(pruned.tco[:, 0]).any() and np.isnan(pruned.tco[:, 1:]).any()
+    assert (pruned.winner == full.winner).all() and (pruned.score[:, 0] == full.score[:, 0]).all()
     for j, _v in enumerate(values["latency.p95_ms"]):
         assert pruned.winners()[j] == advisor.decide(scalar_profile(p, values, j)).recommendation.id
 
