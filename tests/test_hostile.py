@@ -415,6 +415,15 @@ CASES = [
     Case("date-beyond-the-calendar", "traceback", [*DECIDE, "--date", "99999-01-01"], WITH_P, message="--date"),
     Case("interview-out-is-standard-output", "data loss", interview("--out", "-"), {"a.json": P},
          message="--out -: the interview writes"),
+    Case("example-name-walking-out-of-the-package", "endless", ["example", "../../../etc/passwd"],
+         message="unknown example '../../../etc/passwd'"),
+    Case("catalog-listing-from-a-fifo", "endless", ["catalog", "--catalog", "{dir}/c.toml"], fifos=("c.toml",),
+         message=NOT_REGULAR),
+    Case("rules-list-of-a-fifo", "endless", ["rules", "list", "{dir}/r.toml"], fifos=("r.toml",),
+         message=NOT_REGULAR),
+    Case("estimate-with-a-dev-zero-catalog", "endless",
+         ["estimate", "training", "--params", "7e9", "--tokens", "2e12", "--gpu", "h100", "--catalog", "/dev/zero"],
+         message=NOT_REGULAR),
     # -- messages: one line, bounded, nothing forged -------------------------------------------------------------------
     Case("unknown-key-with-a-newline", "message", DECIDE,
          {"p.json": profile(**{"usage.bad\nkey": 1})}, message="usage.bad\\nkey: unknown field"),
@@ -437,6 +446,8 @@ CASES = [
          {"p.json": profile(**{"project.name": "Bot \u202eexe.txt"})}, code=0, stdout=lambda s: "\u202e" not in s),
     Case("out-path-with-a-newline", "message", [*DECIDE, "--out", "{dir}/a\nadvisor: b/m.md"], WITH_P,
          message="does not exist"),
+    Case("example-name-with-terminal-escapes", "message", ["example", "x\x1b[2J"],
+         message="unknown example 'x\\x1b[2J'"),
     Case("missing-profile-with-escapes-in-its-name", "message", ["decide", "{dir}/\x1b[2J.json"],
          message="no such profile file"),
 ]
@@ -484,8 +495,8 @@ def test_the_corpus_is_large_and_covers_every_class_and_entry_point():
     assert {c.kind for c in everything} == {"data loss", "sandbox", "inert", "endless", "traceback", "message",
                                             "environment"}
     words = {a for c in everything for a in c.args}
-    assert {"decide", "costs", "explain", "sensitivity", "batch", "estimate", "interview", "rules", "--answers",
-            "--catalog", "--rules", "--template", "--out", "--memo"} <= words
+    assert {"decide", "costs", "explain", "sensitivity", "batch", "estimate", "interview", "rules", "example",
+            "catalog", "--answers", "--catalog", "--rules", "--template", "--out", "--memo"} <= words
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.id)
