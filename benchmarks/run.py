@@ -61,6 +61,9 @@ def main() -> None:
     from advisor.examples import generate
 
     rows = []
+    ratio, seconds, floor, mib = paired([sys.executable, str(ROOT / "benchmarks" / "loaded.py"), str(EXAMPLE)])
+    rows.append(("advisor loaded, profile validated, nothing decided", f"{ratio:.2f}× ({seconds * 1000:.0f} ms; "
+                 f"floor {floor * 1000:.0f} ms)", f"{mib:.0f} MiB", "(start-up alone)"))
     for label, args, target in (
         ("advisor decide EXAMPLE -f json", ["decide", str(EXAMPLE), "-f", "json"], "≤ 1.3× the floor"),
         ("advisor decide EXAMPLE (the memo)", ["decide", str(EXAMPLE), "--date", "2026-01-01"], "≤ 1.6× the floor"),
