@@ -48,11 +48,17 @@ class _Group(TyperGroup):
         except BrokenPipeError:  # `advisor ... | head`: the reader left; not an error worth a traceback
             sys.stderr.close()
             raise typer.Exit(0) from None
-        except OSError as e:  # standard output on a full device, or closed
-            if e.errno in (errno.ENOSPC, errno.EBADF, errno.EIO, errno.EDQUOT):
-                typer.echo(f"advisor: error: cannot write to standard output: {e.strerror}", err=True)
-                raise typer.Exit(1) from None
-            raise
+
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        """Standard output on a full device, or closed, is one line and exit 1 — for a command's output and for what
+        the parser itself prints (`--help`, `--version`) alike. (Files written with --out report their own errors.)"""
+        try:
+            return super().main(*args, **kwargs)
+        except OSError as e:
+            if e.errno not in (errno.ENOSPC, errno.EBADF, errno.EIO, errno.EDQUOT):
+                raise
+            sys.stderr.write(f"advisor: error: cannot write to standard output: {e.strerror}\n")
+            sys.exit(1)
 
 
 MAX_MESSAGE = 1000  # characters: a message quoting a huge input stays readable

@@ -568,6 +568,8 @@ PROCESS_CASES = [
                 {"ADVISOR_CACHE_DIR": "/etc/passwd"}),
     ProcessCase("stdout-on-a-full-device", ["decide", EXAMPLE], stdout="full", code=1, message="standard output"),
     ProcessCase("stdout-closed", ["costs", EXAMPLE], stdout="closed", code=1, message="standard output"),
+    ProcessCase("help-on-a-full-device", ["--help"], stdout="full", code=1, message="standard output"),
+    ProcessCase("version-with-stdout-closed", ["--version"], stdout="closed", code=1, message="standard output"),
     ProcessCase("out-is-own-stdout-pipe", ["decide", EXAMPLE, "--out", "/proc/self/fd/1"], code=1,
                 message=NOT_REGULAR),
     ProcessCase("sigint-during-start-up", ["decide", EXAMPLE], signal=signal.SIGINT, code=130,
