@@ -564,7 +564,7 @@ def summary(answers: Answers) -> str:
 
 def check_terminal(stdin: Any = None) -> None:
     stdin = stdin or sys.stdin
-    if not stdin.isatty():
+    if stdin is None or not stdin.isatty():  # None: started with standard input closed
         raise NoTerminal("advisor interview needs a terminal to ask its questions. For scripts, write the profile "
                          "as JSON (see `advisor schema` and `advisor example`) and run `advisor decide PROFILE`, or "
                          "use `advisor interview --defaults --answers FILE`.")

@@ -114,6 +114,8 @@ def open_input(source: str | Path, what: str = "input") -> Iterator[IO[bytes]]:
     """A binary handle on a file path, or stdin for '-'; every way a file cannot be opened is one InputError naming
     it (read failures: `read_bytes`)."""
     if str(source) == "-":
+        if sys.stdin is None:  # started with standard input closed (`advisor decide - <&-`)
+            raise InputError(f"<stdin>: standard input is closed; give the {what} as a file")
         yield sys.stdin.buffer
         return
     name = shown(source)

@@ -549,6 +549,7 @@ class ProcessCase:
     args: list[str]
     env: dict[str, str | None] = field(default_factory=dict)  # None removes the variable
     stdout: str = "pipe"  # pipe, full, closed
+    stdin_closed: bool = False
     code: int = 0
     message: str = ""
     signal: int | None = None  # sent as soon as the process has started
@@ -569,6 +570,12 @@ PROCESS_CASES = [
     ProcessCase("stdout-on-a-full-device", ["decide", EXAMPLE], stdout="full", code=1, message="standard output"),
     ProcessCase("stdout-closed", ["costs", EXAMPLE], stdout="closed", code=1, message="standard output"),
     ProcessCase("help-on-a-full-device", ["--help"], stdout="full", code=1, message="standard output"),
+    ProcessCase("decide-from-a-closed-stdin", ["decide", "-"], stdin_closed=True, code=1,
+                message="standard input is closed"),
+    ProcessCase("batch-from-a-closed-stdin", ["batch", "-"], stdin_closed=True, code=1,
+                message="standard input is closed"),
+    ProcessCase("interview-with-stdin-closed", ["interview", "--out", "answers.json"], stdin_closed=True, code=2,
+                message="needs a terminal"),
     ProcessCase("version-with-stdout-closed", ["--version"], stdout="closed", code=1, message="standard output"),
     ProcessCase("out-is-own-stdout-pipe", ["decide", EXAMPLE, "--out", "/proc/self/fd/1"], code=1,
                 message=NOT_REGULAR),
@@ -594,7 +601,13 @@ def test_hostile_environment(case, tmp_path):
         stdout = open("/dev/full", "wb")
     else:
         stdout = None
-    kwargs = {"pass_fds": ()} if case.stdout != "closed" else {"preexec_fn": lambda: os.close(1)}
+    closed = [fd for fd, shut in ((0, case.stdin_closed), (1, case.stdout == "closed")) if shut]
+
+    def close_them() -> None:
+        for fd in closed:
+            os.close(fd)
+
+    kwargs = {"preexec_fn": close_them} if closed else {}
     proc = subprocess.Popen(command, stdout=stdout, stderr=subprocess.PIPE, stdin=subprocess.PIPE, cwd=tmp_path,
                             env=env, **kwargs)
     if case.signal is not None:
