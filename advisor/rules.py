@@ -31,6 +31,9 @@ from .io import describe_validation_error, read_toml, shown
 from .resources import shipped
 from .schema import BOOL, NUMBER, STR, Kind, kinds_of, profile_fields
 
+MAX_RULES = 1_000  # in all, shipped included (57 ship): a hostile pack cannot make every decision crawl
+MAX_CLAUSES = 20  # per group (all, any, none) of one rule
+MAX_EXAMPLES = 50  # per rule
 MAX_CLAUSE_CHARS = 400
 MAX_CLAUSE_NODES = 60
 
@@ -316,9 +319,10 @@ class Applies(_Strict):
 
 
 class When(_Strict):
-    all: list[str] = []
-    any: list[str] = []
-    none: list[str] = []
+    # A condition people can read: the shipped rules use at most 4 clauses in a group.
+    all: list[str] = Field(default=[], max_length=MAX_CLAUSES)
+    any: list[str] = Field(default=[], max_length=MAX_CLAUSES)
+    none: list[str] = Field(default=[], max_length=MAX_CLAUSES)
 
     @model_validator(mode="after")
     def _not_empty(self) -> "When":
@@ -395,7 +399,7 @@ class RuleSpec(_Strict):
     fit: FitLevel | None = None
     why: str = Field(min_length=1)
     source: str = Field(min_length=1)
-    example: list[Example] = []
+    example: list[Example] = Field(default=[], max_length=MAX_EXAMPLES)
 
     # Not strict here: `points = 5` (a TOML integer) is a valid float.
     model_config = ConfigDict(extra="forbid", strict=False, frozen=True)
@@ -566,8 +570,11 @@ def _load_file(path: Path, fields: Mapping[str, Kind]) -> tuple[list[Rule], dict
     unknown = set(data) - {"rule", "ruleset"}
     if unknown:
         raise RuleError(f"{shown(path)}: unknown top-level key {sorted(unknown)[0]!r} (expected [[rule]] or [ruleset])")
+    entries = data.get("rule", [])
+    if isinstance(entries, list) and len(entries) > MAX_RULES:
+        raise RuleError(f"{shown(path)}: {len(entries):,} rules; at most {MAX_RULES:,} in all")
     rules = []
-    for i, entry in enumerate(data.get("rule", []), 1):
+    for i, entry in enumerate(entries, 1):
         rid = entry.get("id", f"#{i}") if isinstance(entry, dict) else f"#{i}"
         try:
             spec = RuleSpec.model_validate(entry)
@@ -611,6 +618,9 @@ def load_rules(*extra_dirs: str | Path, include_shipped: bool = True) -> RuleSet
                     raise RuleError(f"{shown(path)}: rule {rule.id}: id already used in {seen[rule.id]}")
                 seen[rule.id] = str(path)
                 rules.append(rule)
+            if len(rules) > MAX_RULES:
+                raise RuleError(f"{shown(path)}: more than {MAX_RULES:,} rules in all (the shipped rules "
+                                f"included); a rule set is a policy people review, and each rule costs every decision")
     if not rules:
         raise RuleError(f"no rules found in {', '.join(map(str, dirs))}")
     try:

@@ -350,6 +350,13 @@ CASES = [
     Case("batch-fifo", "endless", ["batch", "{dir}/in.jsonl"], fifos=("in.jsonl",), message=NOT_REGULAR),
     catalog("catalog-17-mib", b"# " + BIG + b"\n", "larger than 16 MiB", kind="endless"),
     rules("rules-17-mib", {"big.toml": b"# " + BIG + b"\n"}, "larger than 16 MiB", kind="endless"),
+    rules("rules-by-the-thousand", {"many.toml": b"\n".join(
+        rule().replace(b'"house-rule"', f'"r{i}"'.encode()) for i in range(1_200))}, "at most 1,000 in all",
+        kind="endless"),
+    rules("rules-of-a-hundred-clauses", {"long.toml": rule().replace(
+        b'when.all = ["usage.requests_per_day > 0"]',
+        b"when.all = [" + b", ".join(b'"usage.requests_per_day > %d"' % i for i in range(100)) + b"]")},
+        "when.all", kind="endless"),
     Case("template-17-mib", "endless", [*DECIDE, "--template", "{dir}/t.j2"], {**WITH_P, "t.j2": BIG},
          message="larger than 16 MiB"),
     answers("answers-17-mib", b'{"x": "' + BIG + b'"}', "larger than 16 MiB", kind="endless"),
