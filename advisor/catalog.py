@@ -155,20 +155,21 @@ class Spread(_Entry):
 
 # An id names an entry in profiles, JSON and memo code spans: a plain token, never text that could break them.
 Id = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:/+-]{0,63}$")]
+MAX_ENTRIES = 1_000  # per table (GPUs, devices, models): the shipped catalog has at most 22
 
 
 class Catalog(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     price_timestamp: datetime
-    gpus: dict[Id, GPU] = Field(min_length=1)
-    fine_tune_api: dict[Id, FineTuneAPI]
+    gpus: dict[Id, GPU] = Field(min_length=1, max_length=MAX_ENTRIES)
+    fine_tune_api: dict[Id, FineTuneAPI] = Field(max_length=MAX_ENTRIES)
     serving: Serving
     training: Training
-    devices: dict[Id, Device] = Field(min_length=1)
-    api_latency: dict[Id, ApiLatency] = Field(min_length=1)
+    devices: dict[Id, Device] = Field(min_length=1, max_length=MAX_ENTRIES)
+    api_latency: dict[Id, ApiLatency] = Field(min_length=1, max_length=MAX_ENTRIES)
     latency_model: LatencyModel
-    open_models: dict[Id, OpenModel] = Field(min_length=1)
-    hosted_models: dict[Id, HostedModel]
+    open_models: dict[Id, OpenModel] = Field(min_length=1, max_length=MAX_ENTRIES)
+    hosted_models: dict[Id, HostedModel] = Field(max_length=MAX_ENTRIES)
     hosted_tier_prices: PriceTiers
     defaults: dict[str, Default]
     uncertainty: dict[str, Spread] = {}

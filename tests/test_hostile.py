@@ -350,6 +350,10 @@ CASES = [
     Case("batch-fifo", "endless", ["batch", "{dir}/in.jsonl"], fifos=("in.jsonl",), message=NOT_REGULAR),
     catalog("catalog-17-mib", b"# " + BIG + b"\n", "larger than 16 MiB", kind="endless"),
     rules("rules-17-mib", {"big.toml": b"# " + BIG + b"\n"}, "larger than 16 MiB", kind="endless"),
+    catalog("catalog-gpus-by-the-thousand", b"".join(
+        gpu(name='"n"', bf16_tflops=900, bandwidth_tbs=3, memory_gb=80, hourly_usd=2, source='"s"', date='"2026-01"',
+            training_mfu_10b=0.3, training_source='"t"').replace(b"[gpus.h100]", b"[gpus.g%d]" % i)
+        for i in range(1_200)), "gpus: Dictionary should have at most 1000 items", kind="endless"),
     rules("rules-by-the-thousand", {"many.toml": b"\n".join(
         rule().replace(b'"house-rule"', f'"r{i}"'.encode()) for i in range(1_200))}, "at most 1,000 in all",
         kind="endless"),
