@@ -188,9 +188,11 @@ class Horizon:
     def of(cls, frame: Frame, settings: Settings) -> Horizon:
         rpd, growth = frame["usage.requests_per_day"], frame["usage.monthly_growth"]
         months = frame["preferences.horizon_months"]
-        shape = np.broadcast_shapes(rpd.shape, growth.shape, months.shape) or (1,)  # a scenario axis, even of 1
+        # A scenario axis of the frame's length, even where every scenario has the same usage (one profile, or
+        # identical lines in a batch chunk, whose columns are then single values).
+        shape = np.broadcast_shapes(rpd.shape, growth.shape, months.shape, (frame.n,))
         m = np.arange(int(np.max(months))).reshape((-1,) + (1,) * len(shape))
-        active = m < months
+        active = np.broadcast_to(m < months, m.shape[:1] + shape)
         volumes = np.where(active, rpd * power(1 + growth, m), 0.0)
         total = np.cumsum(volumes, axis=0)[-1]  # sequential, month by month
         last = np.take_along_axis(volumes, (np.broadcast_to(months, shape) - 1).astype(int)[None], axis=0)[0]

@@ -37,6 +37,16 @@ def test_generated_profiles_match_deciding_each_alone():
         assert record == alone.model_copy(update={"line": record["line"]}).model_dump()
 
 
+@pytest.mark.parametrize("copies", [2, 3, 17])
+def test_identical_lines_in_one_chunk_are_each_decided_as_alone(copies):
+    # identical profiles make every column of the chunk's frame a single value: the engine must still keep one
+    # scenario per line (it once kept one in all, and the second line's summary failed)
+    line = (ROOT / "examples" / "support-copilot.json").read_bytes().replace(b"\n", b"")
+    got = list(records([(i, line) for i in range(1, copies + 1)], jobs=1))
+    alone = advisor.Advisor().evaluate(json.loads(line)).summary
+    assert got == [alone.model_copy(update={"line": i}).model_dump() for i in range(1, copies + 1)]
+
+
 @pytest.mark.parametrize("name", [p.stem for p in EXAMPLES])
 def test_the_summary_is_the_decision_in_one_line(name):
     ev = advisor.Advisor().evaluate(ROOT / "examples" / f"{name}.json")
