@@ -89,7 +89,7 @@ def parse_number(text: str) -> float:
         raise ValueError(f"{text.strip()!r} is not a number (try 2000, 2,000, 20k, 1.5M or 10%)") from None
     if not math.isfinite(value):
         raise ValueError("enter a finite number")
-    return float(f"{value:.12g}")  # 1.1 * 1e6 == 1100000.0000000002 otherwise
+    return float(f"{value:.12g}") + 0.0  # 1.1 * 1e6 == 1100000.0000000002 otherwise; + 0.0: no "-0" answers
 
 
 # -- questions from the schema ------------------------------------------------------------------------------------

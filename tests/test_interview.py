@@ -160,12 +160,14 @@ def test_bad_answers_files_name_the_field(tmp_path, content, fragment):
 
 
 @pytest.mark.parametrize("text,value", [("20k", 20000), ("1.5M", 1.5e6), ("2,000", 2000), ("10%", 0.1),
-                                        ("2e12", 2e12), ("$3,000", 3000), ("1.1M", 1.1e6), ("3bn", 3e9)])
+                                        ("2e12", 2e12), ("$3,000", 3000), ("1.1M", 1.1e6), ("3bn", 3e9),
+                                        ("1_000", 1000), ("  42 ", 42), ("-0", 0)])
 def test_numbers_people_type(text, value):
-    assert parse_number(text) == value
+    got = parse_number(text)
+    assert got == value and str(got) != "-0.0"  # a typed "-0" is saved as 0
 
 
-@pytest.mark.parametrize("text", ["abc", "", "1.2.3", "k", "inf", "nan"])
+@pytest.mark.parametrize("text", ["abc", "", "1.2.3", "k", "inf", "nan", "1e400", "9" * 5000, "0x10", "%"])
 def test_not_numbers(text):
     with pytest.raises(ValueError):
         parse_number(text)
