@@ -18,7 +18,7 @@ from __future__ import annotations
 import math
 import statistics
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Any
 
 import numpy as np
@@ -154,12 +154,13 @@ def search(params: Array, gpu: Gpu, *, allowed: Mapping[str, Array], prompt_toke
                     streaming=streaming, demand_tokens_per_s=demand_tokens_per_s, min_replicas=min_replicas,
                     max_batch=max_batch, batch_mode=batch_mode, memory_utilization=memory_utilization,
                     efficiency=efficiency, catalog=catalog, lat=lat)
-    if np.isnan(found.gpus).any():  # some model no node holds: multi-node replicas too
-        found = _search(list(TENSOR_PARALLEL), allowed, shape, params, gpu, target, prompt_tokens=prompt_tokens,
-                        cached_tokens=cached_tokens, output_tokens=output_tokens, calls=calls, extra_ms=extra_ms,
-                        streaming=streaming, demand_tokens_per_s=demand_tokens_per_s, min_replicas=min_replicas,
-                        max_batch=max_batch, batch_mode=batch_mode, memory_utilization=memory_utilization,
-                        efficiency=efficiency, catalog=catalog, lat=lat)
+    if np.isnan(found.gpus).any():  # some model no node holds: multi-node replicas too, for those scenarios only
+        wide = _search(list(TENSOR_PARALLEL), allowed, shape, params, gpu, target, prompt_tokens=prompt_tokens,
+                       cached_tokens=cached_tokens, output_tokens=output_tokens, calls=calls, extra_ms=extra_ms,
+                       streaming=streaming, demand_tokens_per_s=demand_tokens_per_s, min_replicas=min_replicas,
+                       max_batch=max_batch, batch_mode=batch_mode, memory_utilization=memory_utilization,
+                       efficiency=efficiency, catalog=catalog, lat=lat)
+        found = _where(np.isnan(found.gpus), wide, found)
     if np.isnan(found.gpus).any():  # nothing holds it: the widest replica's figures as if it did, one at a time
         speed = figures(params, "fp8", gpu, TENSOR_PARALLEL[-1], np.asarray(1.0), prompt_tokens=prompt_tokens,
                         cached_tokens=cached_tokens, output_tokens=output_tokens, catalog=catalog,
@@ -173,6 +174,11 @@ def search(params: Array, gpu: Gpu, *, allowed: Mapping[str, Array], prompt_toke
         found = Replica(**{k: np.where(lost, v, getattr(found, k)) for k, v in alone.items()},
                         meets=found.meets & ~lost, fits=~lost)
     return found
+
+
+def _where(chosen: Array, a: Replica, b: Replica) -> Replica:
+    """Per scenario, `a`'s replica where `chosen`, else `b`'s: each scenario's search is its own."""
+    return Replica(**{f.name: np.where(chosen, getattr(a, f.name), getattr(b, f.name)) for f in fields(Replica)})
 
 
 GROUP_CELLS = 200_000  # configurations × batches × scenarios priced at once: fewer numpy calls, bounded memory

@@ -3,6 +3,7 @@
 import csv
 import io
 import json
+import random
 
 import pytest
 from conftest import EXAMPLES, LONG, ROOT
@@ -46,6 +47,44 @@ def test_identical_lines_in_one_chunk_are_each_decided_as_alone(copies):
     got = list(records([(i, line) for i in range(1, copies + 1)], jobs=1))
     alone = advisor.Advisor().evaluate(json.loads(line)).summary
     assert got == [alone.model_copy(update={"line": i}).model_dump() for i in range(1, copies + 1)]
+
+
+EDGES = {  # each field at the ends of its range: where numbers overflow, nothing fits and nothing is viable
+    "preferences.horizon_months": [1, 120], "usage.requests_per_day": [0, 1, 10**12],
+    "usage.monthly_growth": [-0.5, 5], "usage.input_tokens": [1, 10**8], "usage.output_tokens": [1, 10**8],
+    "usage.calls_per_request": [1, 100_000], "latency.p95_ms": [1, 86_400_000], "budget.monthly_usd": [0, 1e13],
+    "budget.upfront_usd": [0, 1e13], "data.labeled_examples": [0, 10**12], "team.ml_engineers": [0, 10**6],
+}
+
+
+def test_profiles_at_the_ends_of_their_ranges_match_deciding_each_alone():
+    rng = random.Random(11)
+    bases = [json.loads(p.read_text()) for p in EXAMPLES]
+    profiles = []
+    for _ in range(200 if LONG else 24):
+        data = json.loads(json.dumps(rng.choice(bases)))
+        for path in rng.sample(sorted(EDGES), 4):
+            section, name = path.split(".")
+            data.setdefault(section, {})[name] = rng.choice(EDGES[path])
+        profiles.append(data)
+    got = list(records([(i, json.dumps(p).encode()) for i, p in enumerate(profiles, 1)], jobs=1, chunk_size=8))
+    one = advisor.Advisor()
+    for p, record in zip(profiles, got, strict=True):
+        assert record == one.evaluate(p).summary.model_copy(update={"line": record["line"]}).model_dump()
+
+
+def test_a_profile_is_decided_the_same_whatever_shares_its_chunk():
+    # one line's self-hosted model fits no node (a 10^8-token context), so its replicas span nodes; the other's
+    # target no replica meets, so it gets the fastest single-node replica — as when it is decided alone (the
+    # multi-node search once ran for the whole chunk and gave it a 64-GPU replica)
+    base = json.loads((ROOT / "examples" / "frontier-lab.json").read_text())
+    tight = json.loads(json.dumps(base)) | {"latency": {**base["latency"], "p95_ms": 1}}
+    huge = json.loads(json.dumps(base)) | {"usage": {**base["usage"], "input_tokens": 10**8}}
+    profiles = [tight, huge, tight]
+    got = list(records([(i, json.dumps(p).encode()) for i, p in enumerate(profiles, 1)], jobs=1))
+    one = advisor.Advisor()
+    for p, record in zip(profiles, got, strict=True):
+        assert record == one.evaluate(p).summary.model_copy(update={"line": record["line"]}).model_dump()
 
 
 @pytest.mark.parametrize("name", [p.stem for p in EXAMPLES])
