@@ -141,9 +141,11 @@ def _file_path(text: str, option: str) -> Path:
 
 def _inputs(*paths: "str | Path | None", rules: "list[Path] | None" = None) -> list[str | Path]:
     """Every file a command reads: its profile, catalog and template, and each rule file under --rules."""
+    from .rules import rule_files
+
     found: list[str | Path] = [p for p in paths if p is not None]
     for entry in rules or ():
-        found += sorted(entry.rglob("*.toml")) if entry.is_dir() else [entry]
+        found += rule_files(entry)
     return found
 
 

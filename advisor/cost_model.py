@@ -10,8 +10,9 @@ the sourced price trend, as GPU hours do.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict
@@ -24,6 +25,9 @@ from .frame import Array, Frame
 from .prices import Prices
 from .serving import BYTES_PER_PARAM, SEARCHED_PRECISIONS
 from .settings import Part, Settings
+
+K = TypeVar("K")
+V = TypeVar("V")
 
 DAYS_PER_MONTH = 365 / 12
 WEEKS_PER_MONTH = 365 / 12 / 7
@@ -212,6 +216,14 @@ class Horizon:
         return np.where(hit.any(axis=0), hit.argmax(axis=0) + 1.0, np.nan)
 
 
+def _memo(table: dict[K, V], key: K, make: Callable[[], V]) -> V:
+    """`table[key]`, made by `make()` the first time it is asked for: the stages of one CostModel (its frame) are
+    each computed once, and the tables belong to it."""
+    if key not in table:
+        table[key] = make()
+    return table[key]
+
+
 def _vectorize(fn: Any, values: Array) -> Array:
     """`fn` of each distinct value, per scenario (text or numbers; computed once per distinct value)."""
     if values.dtype != object:
@@ -380,10 +392,7 @@ class CostModel:
     def model_ids(self, c: Candidate) -> Array:
         """The concrete model of candidate `c` per scenario: a hosted model's genai-prices id, or the reference open
         model of the size the candidate assumes."""
-        found = self._ids.get(c)
-        if found is None:
-            found = self._ids[c] = self._model_ids(c)
-        return found
+        return _memo(self._ids, c, lambda: self._model_ids(c))
 
     def _model_ids(self, c: Candidate) -> Array:
         if c.serving == "api":
@@ -395,10 +404,7 @@ class CostModel:
 
     def tiers(self, c: Candidate) -> Array:
         """The capability tier of candidate `c`'s model per scenario (see `Catalog.tier`)."""
-        found = self._tier_of.get(c)
-        if found is None:
-            found = self._tier_of[c] = self._tiers(c)
-        return found
+        return _memo(self._tier_of, c, lambda: self._tiers(c))
 
     def _tiers(self, c: Candidate) -> Array:
         if c.serving == "api":
@@ -445,10 +451,7 @@ class CostModel:
     # -- the plan of one candidate ---------------------------------------------------------------------------------
 
     def plan(self, c: Candidate) -> Plan:
-        found = self._plans.get(c)
-        if found is None:
-            found = self._plans[c] = self._plan(c)
-        return found
+        return _memo(self._plans, c, lambda: self._plan(c))
 
     def _plan(self, c: Candidate) -> Plan:
         f, s = self.frame, self.s
@@ -554,10 +557,7 @@ class CostModel:
                           * f["usage.peak_to_average"])
 
     def api_speed(self, model: str) -> serving.ApiSpeed:
-        found = self._api_speed.get(model)
-        if found is None:
-            found = self._api_speed[model] = hosted_speed(self.catalog, self.prices, model)
-        return found
+        return _memo(self._api_speed, model, lambda: hosted_speed(self.catalog, self.prices, model))
 
     def _api_latency(self, models: Array, input_tokens: Array, rag_ms: Array) -> tuple[Array, Array]:
         a = self.s.api
@@ -579,9 +579,9 @@ class CostModel:
         `serving.search`). Fine-tuned and continued-pretrained models share a size, so each (model, retrieval) is
         searched once."""
         key = ("prompt" if c.adaptation == "prompt" else "pretrain" if c.adaptation == "pretrain" else "tuned", c.rag)
-        found = self._replicas.get(key)
-        if found is not None:
-            return found
+        return _memo(self._replicas, key, lambda: self._replica(c))
+
+    def _replica(self, c: Candidate) -> serving.Replica:
         f, s = self.frame, self.s
         input_tokens, cached = self._tokens(c.rag)
         stated = s.serving.precision
@@ -589,21 +589,20 @@ class CostModel:
         each = {p: (unstated & (p in SEARCHED_PRECISIONS)) | np.equal(stated, p) for p in BYTES_PER_PARAM}
         allowed = {p: np.asarray(ok) for p, ok in each.items() if np.any(ok)}
         peak_rpd = np.max(self.horizon.volumes, axis=0)
-        found = self._replicas[key] = serving.search(
+        return serving.search(
             np.asarray(self.serving_params(c), dtype=float), s.gpu, allowed=allowed, prompt_tokens=input_tokens,
             cached_tokens=cached, output_tokens=f["usage.output_tokens"], calls=f["usage.calls_per_request"],
             extra_ms=s.retrieval.latency_ms if c.rag else np.asarray(0.0), streaming=self.streaming,
             target_ms=f["latency.p95_ms"], demand_tokens_per_s=peak_rpd * self._peak_tokens_per_s_per_rpd(),
             min_replicas=s.serving.min_replicas, max_batch=s.serving.concurrency, batch_mode=self.batch_mode,
             memory_utilization=s.serving.memory_utilization, efficiency=s.serving.efficiency, catalog=self.catalog)
-        return found
 
     def device(self, rag: bool) -> Device:
         """The on-device model: the profile's size, else the largest reference open model the device holds that
         meets the latency target (the smallest it holds when none does; the smallest when it holds none)."""
-        found = self._devices.get(rag)
-        if found is not None:
-            return found
+        return _memo(self._devices, rag, lambda: self._device(rag))
+
+    def _device(self, rag: bool) -> Device:
         f, d = self.frame, self.s.on_device
         input_tokens, _ = self._tokens(rag)
         rag_ms = self.s.retrieval.latency_ms if rag else np.asarray(0.0)
@@ -637,16 +636,12 @@ class CostModel:
             smallest_fit = np.where(np.isnan(smallest_fit) & fits, n, smallest_fit)
             meets_somewhere = meets_somewhere | meets
         searched = np.where(meets_somewhere, chosen, np.where(np.isnan(smallest_fit), sizes[0], smallest_fit))
-        found = self._devices[rag] = at(np.where(np.isnan(d.model_params), searched, d.model_params))
-        return found
+        return at(np.where(np.isnan(d.model_params), searched, d.model_params))
 
     # -- money and facts -------------------------------------------------------------------------------------------
 
     def figures(self, c: Candidate) -> Figures:
-        found = self._figures.get(c)
-        if found is None:
-            found = self._figures[c] = self._figures_of(c)
-        return found
+        return _memo(self._figures, c, lambda: self._figures_of(c))
 
     def _figures_of(self, c: Candidate) -> Figures:
         h, plan = self.horizon, self.plan(c)

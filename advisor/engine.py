@@ -123,38 +123,36 @@ def weights(frame: Frame, rules: RuleSet) -> dict[Criterion, Array]:
 # A clause's arithmetic can overflow to inf or meet 0/0 in an extreme scenario; the three-valued rules judge the result,
 # so numpy's warning about it is noise.
 @np.errstate(over="ignore", invalid="ignore")
-def score(frame: Frame, costs: CostModel, rules: RuleSet, labels: Any = None, *, prune: bool = True,
-          keep_fired: bool = False, unpruned: Callable[[Array], Outcome] | None = None) -> Outcome:
+def score(frame: Frame, costs: CostModel, rules: RuleSet, labels: Any = None, *, keep_fired: bool = False,
+          unpruned: Callable[[Array], Outcome] | None = None) -> Outcome:
     """Judge and rank every candidate in every scenario.
 
-    With `prune`, a candidate that a rule reading only the profile vetoes in every scenario is left unpriced: it
-    can neither be viable nor move the cheapest viable TCO that scores the others, so no winner, runner-up or margin
-    changes — unless some scenario would then have no viable candidate, when every candidate is priced there (the
-    order of the vetoed ones matters then): by `unpruned(scenarios)`, an unpruned outcome of those scenarios alone,
-    else by scoring the whole frame again unpruned. `labels(c)`: the candidate's model label per scenario, for rules
-    that read `candidate.model`.
+    Given `unpruned` (an unpruned outcome of some of the frame's scenarios alone), a candidate that a rule reading
+    only the profile vetoes in every scenario is left unpriced: it can neither be viable nor move the cheapest viable
+    TCO that scores the others, so no winner, runner-up or margin changes — except in a scenario that then has no
+    viable candidate, where the order of the vetoed ones matters: those scenarios are priced in full by `unpruned`
+    (all of them: by this frame again). `labels(c)`: the candidate's model label per scenario, for rules that read
+    `candidate.model`.
     """
     n = frame.n
     base = frame.columns
     once = {r.id: r.fires(base) for r in rules.profile_rules}
-    open_ = CANDIDATES
-    if prune:
-        def vetoed_everywhere(c: Candidate) -> bool:
-            veto = np.zeros(n, dtype=bool)
-            for r in rules.shapes[c].once:
-                if r.spec.veto:
-                    veto = veto | once[r.id]
-            return bool(veto.all())
+    if unpruned is None:
+        return _score(frame, costs, rules, once, CANDIDATES, labels, keep_fired)
 
-        open_ = tuple(c for c in CANDIDATES if not vetoed_everywhere(c))
+    def vetoed_everywhere(c: Candidate) -> bool:
+        veto = np.zeros(n, dtype=bool)
+        for r in rules.shapes[c].once:
+            if r.spec.veto:
+                veto = veto | once[r.id]
+        return bool(veto.all())
+
+    open_ = tuple(c for c in CANDIDATES if not vetoed_everywhere(c))
     outcome = _score(frame, costs, rules, once, open_, labels, keep_fired)
-    if prune and len(open_) < len(CANDIDATES):
-        lost = np.flatnonzero(~outcome.eligible.any(axis=0))
-        if len(lost) and unpruned is not None and len(lost) < n and not keep_fired:
-            outcome = outcome.spliced(lost, unpruned(lost))
-        elif len(lost):
-            outcome = _score(frame, costs, rules, once, CANDIDATES, labels, keep_fired)
-    return outcome
+    lost = np.flatnonzero(~outcome.eligible.any(axis=0) & (len(open_) < len(CANDIDATES)))
+    if len(lost) == n:
+        return _score(frame, costs, rules, once, CANDIDATES, labels, keep_fired)
+    return outcome.spliced(lost, unpruned(lost)) if len(lost) else outcome
 
 
 def _score(frame: Frame, costs: CostModel, rules: RuleSet, once: dict[str, Array], open_: tuple[Candidate, ...],

@@ -6,7 +6,6 @@ import errno
 import io
 import signal
 import sys
-import warnings
 from typing import Any
 
 
@@ -27,9 +26,6 @@ def main() -> None:
     interview keeps its answers, and the exit code is 130."""
     try:
         signal.signal(signal.SIGTERM, _terminated)
-        # An extreme number in a scenario becomes inf or unknown in the arithmetic, and the rules judge it; numpy's
-        # warning about it is not a message for the person at the terminal.
-        warnings.filterwarnings("ignore", category=RuntimeWarning)
         if sys.stdout is None:
             sys.stdout = _Closed()
         for stream in (sys.stdout, sys.stderr):

@@ -173,8 +173,7 @@ class Run:
     @cached_property
     def outcome(self) -> Outcome:
         """Every candidate priced and ranked (with the rules that fired, for one scenario)."""
-        return score(self.frame, self.costs, self.advisor.rules, self.labels, prune=False,
-                     keep_fired=self.frame.n == 1)
+        return score(self.frame, self.costs, self.advisor.rules, self.labels, keep_fired=self.frame.n == 1)
 
     @cached_property
     def winners(self) -> Outcome:

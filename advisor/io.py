@@ -286,13 +286,9 @@ def distinct_files(outputs: dict[str, str | Path], inputs: Iterable[str | Path])
             raise InputError(f"{label} and {seen[resolved]} are the same file ({shown(path)}); give them different "
                              f"paths")
         seen[resolved] = label
+    inputs = list(inputs)
     for path in outputs.values():
-        if Path(path).exists():
-            output_target(path, inputs)
-        else:
-            for source in inputs:
-                if str(source) != "-" and str(Path(source).resolve()) == str(Path(path).resolve()):
-                    raise InputError(f"{shown(path)}: is also an input of this run; choose another output file")
+        output_target(path, inputs)
 
 
 def write_atomic(path: str | Path, text: str, inputs: Iterable[str | Path] = ()) -> None:

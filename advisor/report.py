@@ -48,11 +48,6 @@ def inert(value: Any) -> str:
     return _INERT.sub(r"\\\1", _one_line(value))
 
 
-def cell(value: Any) -> str:
-    """Text inside a table cell: `inert`, so a pipe cannot break the table."""
-    return inert(value)
-
-
 def applies(a: Any) -> str:
     """A rule's selector in words: 'fine-tune, pretrain · with RAG · self-host'."""
     parts = [", ".join(a.adaptation) if a.adaptation else "",
@@ -97,14 +92,15 @@ def change_value(v: Any, input: str, profile: Any) -> str:
 
 def values(d: dict[str, Any]) -> str:
     """Clause values for a trace table: `field` = value."""
-    return "; ".join(f"`{k}` = {cell(value(v))}" for k, v in d.items()) or "—"
+    return "; ".join(f"`{k}` = {inert(value(v))}" for k, v in d.items()) or "—"
 
 
 MAX_RENDER_SECONDS = 5.0  # the shipped memo renders in ~20 ms
 MAX_OUTPUT_CHARS = 10_000_000  # the shipped memo is ~30 kB
 MAX_EXPONENT = 1000
 MAX_RENDER_MEMORY = 1024 ** 3  # bytes a render may add to the process; the shipped memo needs a few MB
-FILTERS = dict(usd=usd, num=num, pct=pct, ms=ms, md=md, inert=inert, cell=cell, applies=applies, value=value,
+# `cell` is `inert` under the name table cells use (a pipe cannot break the table).
+FILTERS = dict(usd=usd, num=num, pct=pct, ms=ms, md=md, inert=inert, cell=inert, applies=applies, value=value,
                values=values, change_value=change_value)
 
 

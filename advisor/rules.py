@@ -553,7 +553,8 @@ class RuleSet:
         return failures
 
 
-def _rule_files(directory: Path) -> list[Path]:
+def rule_files(directory: Path) -> list[Path]:
+    """The rule files `load_rules` reads from a `--rules` entry: the file itself, or a directory's `*.toml`."""
     if not directory.exists():
         raise RuleError(f"{shown(directory)}: no such rules directory")
     if directory.is_file():
@@ -609,7 +610,7 @@ def load_rules(*extra_dirs: str | Path, include_shipped: bool = True) -> RuleSet
     meta: dict[str, Any] = {}
     seen: dict[str, str] = {}
     for directory in dirs:
-        for path in _rule_files(directory):
+        for path in rule_files(directory):
             file_rules, file_meta, raw = _load_file(path, fields)
             meta.update(file_meta)
             digest.update(path.name.encode() + b"\0" + raw + b"\0")

@@ -19,7 +19,6 @@ import math
 import statistics
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
-from typing import Any
 
 import numpy as np
 
@@ -167,12 +166,11 @@ def search(params: Array, gpu: Gpu, *, allowed: Mapping[str, Array], prompt_toke
                         memory_utilization=memory_utilization, efficiency=efficiency, ignore_memory=True)
         ttft_ms, tpot_ms = 1000 * speed.ttft_s, 1000 * speed.tpot_s
         first, full = request_ms(calls, ttft_ms, output_tokens * tpot_ms, extra_ms, lat)
-        lost = np.isnan(found.gpus)
-        alone: dict[str, Any] = {"gpus": float(TENSOR_PARALLEL[-1]), "precision": "fp8", "batch": 1.0,
-                 "output_tokens_per_s": speed.output_tokens_per_s, "ttft_ms": ttft_ms, "tpot_ms": tpot_ms,
-                 "first_token_ms": first, "full_response_ms": full}
-        found = Replica(**{k: np.where(lost, v, getattr(found, k)) for k, v in alone.items()},
-                        meets=found.meets & ~lost, fits=~lost)
+        alone = Replica(gpus=np.asarray(float(TENSOR_PARALLEL[-1])), precision=np.asarray("fp8", dtype=object),
+                        batch=np.asarray(1.0), output_tokens_per_s=speed.output_tokens_per_s, ttft_ms=ttft_ms,
+                        tpot_ms=tpot_ms, first_token_ms=first, full_response_ms=full, meets=np.asarray(False),
+                        fits=np.asarray(False))
+        found = _where(np.isnan(found.gpus), alone, found)
     return found
 
 
